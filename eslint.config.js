@@ -1,0 +1,45 @@
+// Flat ESLint config. The dependency rules of docs/architecture.md are enforced here:
+// Nx project tags + @nx/enforce-module-boundaries, and koffi banned outside hal-ascend.
+const nx = require('@nx/eslint-plugin');
+const tseslint = require('typescript-eslint');
+
+module.exports = [
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.nx/**', 'examples/**'] },
+  {
+    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts'],
+    languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' },
+    plugins: { '@nx': nx },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          allow: [],
+          banTransitiveDependencies: false,
+          depConstraints: [
+            { sourceTag: 'scope:abi', onlyDependOnLibsWithTags: [], bannedExternalImports: ['koffi'] },
+            {
+              sourceTag: 'scope:core',
+              onlyDependOnLibsWithTags: ['scope:abi'],
+              bannedExternalImports: ['koffi'],
+            },
+            {
+              sourceTag: 'scope:backend',
+              onlyDependOnLibsWithTags: ['scope:abi'],
+            },
+            {
+              sourceTag: 'scope:backend-pure',
+              onlyDependOnLibsWithTags: ['scope:abi'],
+              bannedExternalImports: ['koffi'],
+            },
+            {
+              sourceTag: 'scope:cli',
+              onlyDependOnLibsWithTags: ['scope:abi', 'scope:core', 'scope:backend'],
+              bannedExternalImports: ['koffi'],
+            },
+          ],
+        },
+      ],
+    },
+  },
+];

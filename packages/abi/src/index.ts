@@ -1,0 +1,78 @@
+export { ERRNO, ERROR_CODES, codeForErrno } from './errno';
+export type { RegionErrorCode } from './errno';
+export {
+  RegionError,
+  InvalidArgumentError,
+  WaitTimeoutError,
+  OutOfMemoryError,
+  BackendError,
+  UnsupportedError,
+  isRegionError,
+  regionErrorForCode,
+  regionErrorForErrno,
+} from './errors';
+export {
+  REGION_MAGIC,
+  REGION_VERSION,
+  SIDEBAND_MAGIC,
+  SIDEBAND_VERSION,
+  REGION_ALIGN,
+  REGION_HEADER_BYTES,
+  SIGNAL_SLOT_BYTES,
+  SIGNAL_OFFSET,
+  MAILBOX_BYTES,
+  SIDEBAND_HEADER_BYTES,
+  MAILBOX_NAME_BYTES,
+  MAILBOX_ERROR_MESSAGE_BYTES,
+  U32_MAX,
+  U64_MAX,
+  MailboxState,
+  MailboxCommand,
+  SidebandOp,
+  DEV_SVM_MAP_HOST,
+} from './constants';
+export type { FieldType, FieldSpec, StructLayout } from './layout/struct-layout';
+export { elementSize, fieldOf } from './layout/struct-layout';
+export {
+  CONFIG_LAYOUT,
+  INFO_LAYOUT,
+  REGION_HEADER_LAYOUT,
+  SIGNAL_SLOT_LAYOUT,
+  SIDEBAND_HEADER_LAYOUT,
+  MAILBOX_LAYOUT,
+  ALL_LAYOUTS,
+} from './layout/structs';
+export { encodeStruct, decodeStruct, reservedAreZero, encodeCString, decodeCString } from './codec/struct-codec';
+export type { FieldValue, StructRecord } from './codec/struct-codec';
+export {
+  encodeConfig,
+  decodeConfig,
+  encodeInfo,
+  decodeInfo,
+  encodeRegionHeader,
+  decodeRegionHeader,
+  encodeSignalSlot,
+  decodeSignalSlot,
+  encodeSidebandHeader,
+  decodeSidebandHeader,
+  encodeMailbox,
+  decodeMailbox,
+} from './codec/typed-codecs';
+export type {
+  U64In,
+  Decoded,
+  ConfigRecord,
+  InfoRecord,
+  RegionHeaderRecord,
+  SignalSlotRecord,
+  SidebandHeaderRecord,
+  MailboxRecord,
+} from './codec/typed-codecs';
+export { MailboxFrame } from './codec/mailbox-frame';
+export { readU64, writeU64, writeU64Any, toU64BigInt, describe } from './codec/scalars';
+export { computeRegionLayout, requireU64, requireU32, isValidCopyRange, requireCopyRange } from './sizing';
+export type { RegionLayout } from './sizing';
+export { BACKEND_ABI_VERSION } from './backend/region-backend';
+export type { RegionBackend } from './backend/region-backend';
+export type { BackendAllocation } from './backend/backend-allocation';
+export type { BackendOptions, BackendFactory, BackendModule } from './backend/backend-module';

@@ -1,0 +1,42 @@
+/**
+ * What a Worker needs from one device ("chip"): the seam between the public async API and
+ * either an in-process device context (L2) or a chip child process (L3).
+ * Arguments arrive already validated for type and range by the Worker; the endpoint (or the
+ * device context behind it) still enforces every region rule, so a peer cannot bypass them.
+ */
+export interface Endpoint {
+  /** Worker id of this chip (its device id). */
+  readonly workerId: number;
+  /** Opens a region; resolves to its handle (a non-zero u64 token, as a number below 2^53). */
+  open(dataBytes: number, signalCount: number, flags: number): Promise<number>;
+  /** Closes a region. */
+  close(handle: number): Promise<void>;
+  /** Public info of a region (host pointers already 0n). */
+  info(handle: number): Promise<EndpointInfo>;
+  /** Copies host bytes into the data area. */
+  h2region(handle: number, offset: number, src: Uint8Array): Promise<void>;
+  /** Copies data-area bytes out into a new buffer. */
+  region2h(handle: number, offset: number, nbytes: number): Promise<Uint8Array>;
+  /** Publishes `value` into a signal slot. */
+  notify(handle: number, signalId: number, value: number): Promise<void>;
+  /** Waits until the slot value is >= target, bounded by timeoutUs (0 = probe). */
+  wait(handle: number, signalId: number, target: number, timeoutUs: number): Promise<void>;
+  /** Queues a device kernel. */
+  launch(kernel: string, args: readonly bigint[]): Promise<void>;
+  /** Waits for every queued kernel. */
+  synchronize(): Promise<void>;
+  /** Releases every region and the device; never hangs. */
+  shutdown(): Promise<void>;
+}
+
+/** Region info as an endpoint reports it (public form: host pointers are 0n). */
+export interface EndpointInfo {
+  readonly hostDataPtr: bigint;
+  readonly deviceDataPtr: bigint;
+  readonly dataBytes: number;
+  readonly hostSignalPtr: bigint;
+  readonly deviceSignalPtr: bigint;
+  readonly signalCount: number;
+  readonly totalBytes: number;
+  readonly flags: number;
+}
