@@ -18,3 +18,12 @@ export function codeForErrno(errno: number): RegionErrorCode | undefined {
   for (const code of ERROR_CODES) if (ERRNO[code] === errno) return code;
   return undefined;
 }
+
+/** When each code is used (spec section 5), for generated docs and other toolchains. */
+export const ERRNO_DESCRIPTIONS: Readonly<Record<RegionErrorCode, string>> = Object.freeze({
+  EINVAL: 'Invalid context, handle, config, range, signal id, value or argument.',
+  EAGAIN: 'A probe that misses, or a bounded wait that reaches its deadline.',
+  ENOMEM: 'Allocation or bookkeeping failure.',
+  EIO: 'The backend failed: mapping, driver call, lost chip child.',
+  ENOTSUP: 'The backend or platform does not provide this.',
+});

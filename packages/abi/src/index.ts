@@ -1,4 +1,4 @@
-export { ERRNO, ERROR_CODES, codeForErrno } from './errno';
+export { ERRNO, ERROR_CODES, ERRNO_DESCRIPTIONS, codeForErrno } from './errno';
 export type { RegionErrorCode } from './errno';
 export {
   RegionError,
@@ -76,3 +76,10 @@ export { BACKEND_ABI_VERSION } from './backend/region-backend';
 export type { RegionBackend } from './backend/region-backend';
 export type { BackendAllocation } from './backend/backend-allocation';
 export type { BackendOptions, BackendFactory, BackendModule } from './backend/backend-module';
+export { renderCHeader, cTypeOf, isArrayField } from './codegen/render-c-header';
+export { renderAbiJson, abiDescription } from './codegen/render-abi-json';
+export { assertLayoutCovered } from './codegen/layout-coverage';
+export { ABI_CONSTANTS, ABI_MAILBOX_STATES, ABI_MAILBOX_COMMANDS, ABI_SIDEBAND_OPS } from './codegen/abi-constants';
+export type { AbiConstant, AbiEnumMember } from './codegen/abi-constants';
+export { ENTRY_POINTS } from './codegen/entry-points';
+export type { EntryPoint, EntryPointParam } from './codegen/entry-points';
