@@ -42,4 +42,12 @@ module.exports = [
       ],
     },
   },
+  // Works even without an Nx project graph: koffi stays inside hal-ascend.
+  {
+    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts'],
+    ignores: ['packages/hal-ascend/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'koffi', message: 'Only @simpler/hal-ascend may import koffi.' }] }],
+    },
+  },
 ];

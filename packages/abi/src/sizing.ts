@@ -17,6 +17,8 @@ export interface RegionLayout {
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Largest multiple of 64 that is still an exact JavaScript integer: the cap on total_bytes. */
+const MAX_TOTAL = 2 ** 53 - REGION_ALIGN;
 
 /**
  * Validates a u64 argument and returns it as a number. Accepts a non-negative safe integer or
@@ -50,7 +52,7 @@ function align64(n: number): number {
 /**
  * Computes a region's layout from (data_bytes, signal_count), spec 3.5. Rejects zero,
  * non-integral, out-of-range and overflowing requests with `EINVAL`. The arithmetic is exact:
- * every intermediate stays below 2^53, which also keeps it below 2^64.
+ * total_bytes is capped at 2^53 - 64 (the largest exact multiple of 64), far below 2^64.
  */
 export function computeRegionLayout(dataBytes: unknown, signalCount: unknown): RegionLayout {
   const db = requireU64(dataBytes, 'data_bytes');
@@ -58,8 +60,8 @@ export function computeRegionLayout(dataBytes: unknown, signalCount: unknown): R
   if (db === 0) throw new InvalidArgumentError('data_bytes must be > 0, got 0');
   if (sc === 0) throw new InvalidArgumentError('signal_count must be > 0, got 0');
   const dataOffset = align64(SIGNAL_OFFSET + sc * SIGNAL_SLOT_BYTES); // <= 64 + 2^38: exact
-  if (db > MAX_SAFE - dataOffset - REGION_ALIGN) {
-    throw new InvalidArgumentError(`region too large: data_bytes ${db} with ${sc} signals overflows the exact size range`);
+  if (db > MAX_TOTAL - dataOffset) {
+    throw new InvalidArgumentError(`region too large: data_bytes ${db} with ${sc} signals overflows the exact size range (total_bytes > 2^53-64)`);
   }
   const totalBytes = align64(dataOffset + db);
   return Object.freeze({ dataBytes: db, signalCount: sc, signalOffset: SIGNAL_OFFSET, dataOffset, totalBytes });

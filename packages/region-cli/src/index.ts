@@ -1,1 +1,10 @@
-export {};
+export { main, buildProgram, cliVersion, EXIT_USAGE, EXIT_FAILURE } from './program';
+export type { CliIo } from './cli-io';
+export { processIo, isInteractive } from './cli-io';
+export type { CommandContext } from './command-context';
+export { UsageError, isUsageError } from './usage-error';
+export { parseStrictInteger, integerOption, deviceIdsOption, notifyOption, hexBytesOption } from './parse/int-option';
+export { layoutJson } from './commands/layout';
+export { renderTable } from './output/table';
+export type { Align } from './output/table';
+export { formatRuntimeError } from './output/format-error';

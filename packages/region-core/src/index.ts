@@ -1,1 +1,40 @@
-export {};
+export {
+  RegionError,
+  InvalidArgumentError,
+  WaitTimeoutError,
+  OutOfMemoryError,
+  BackendError,
+  UnsupportedError,
+  isRegionError,
+  BACKEND_ABI_VERSION,
+} from '@simpler/abi';
+export type {
+  RegionErrorCode,
+  RegionBackend,
+  BackendAllocation,
+  BackendFactory,
+  BackendModule,
+  BackendOptions,
+} from '@simpler/abi';
+export { DeviceContext } from './context/device-context';
+export type { DeviceContextOptions } from './context/device-context';
+export type { RegionInfoRecord } from './context/region-record';
+export { DEFAULT_WAIT_TUNING } from './context/wait-strategy';
+export type { WaitTuning } from './context/wait-strategy';
+export { checkBackend } from './backend/check-backend';
+export {
+  loadBackend,
+  resolveBackendChoice,
+  BACKEND_ENV_VAR,
+  BACKEND_CONFIG_FILE,
+  NO_BACKEND_HELP,
+} from './backend/load-backend';
+export type { BackendChoice, BackendSpec, BackendSelectionOptions, LoadBackendOptions } from './backend/load-backend';
+export { createWorker } from './worker/create-worker';
+export { Worker, MAX_KERNEL_ARGS } from './worker/worker';
+export type { MappedRegionInfo, OpenMappedRegionOptions, WorkerIdOption } from './worker/worker';
+export { MappedRegion } from './worker/mapped-region';
+export type { MappedRegionOwner } from './worker/mapped-region';
+export type { WorkerOptions } from './worker/worker-options';
+export type { Endpoint, EndpointInfo } from './worker/endpoint';
+export { LocalEndpoint } from './worker/local-endpoint';

@@ -92,72 +92,72 @@ extern "C" {
 
 /** HostDeviceMappedRegionConfig: 16 bytes, 8-byte aligned. */
 typedef struct HostDeviceMappedRegionConfig {
-  HDMR_ALIGNAS(8) uint64_t data_bytes; /**< @0: Bytes of the raw data area (> 0). */
-  uint32_t signal_count; /**< @8: Number of 64-byte signal slots (> 0). */
-  uint32_t flags; /**< @12: Reserved; must be 0. */
+  HDMR_ALIGNAS(8) uint64_t data_bytes; /**< offset 0: Bytes of the raw data area (> 0). */
+  uint32_t signal_count; /**< offset 8: Number of 64-byte signal slots (> 0). */
+  uint32_t flags; /**< offset 12: Reserved; must be 0. */
 } HostDeviceMappedRegionConfig;
 
 /** HostDeviceMappedRegionInfo: 64 bytes, 8-byte aligned. */
 typedef struct HostDeviceMappedRegionInfo {
-  HDMR_ALIGNAS(8) uint64_t host_data_ptr; /**< @0: Host address of the data area; 0 outside the owner process. */
-  uint64_t device_data_ptr; /**< @8: Device address of the data area. */
-  uint64_t data_bytes; /**< @16: Bytes of the data area. */
-  uint64_t host_signal_ptr; /**< @24: Host address of signal slot 0; 0 outside the owner process. */
-  uint64_t device_signal_ptr; /**< @32: Device address of signal slot 0. */
-  uint32_t signal_count; /**< @40: Number of signal slots. */
-  uint32_t reserved0; /**< @44: Explicit padding; zero. */
-  uint64_t total_bytes; /**< @48: Bytes of the whole region, header to padding. */
-  uint32_t flags; /**< @56: Region flags (0). */
-  uint32_t reserved1; /**< @60: Explicit padding; zero. */
+  HDMR_ALIGNAS(8) uint64_t host_data_ptr; /**< offset 0: Host address of the data area; 0 outside the owner process. */
+  uint64_t device_data_ptr; /**< offset 8: Device address of the data area. */
+  uint64_t data_bytes; /**< offset 16: Bytes of the data area. */
+  uint64_t host_signal_ptr; /**< offset 24: Host address of signal slot 0; 0 outside the owner process. */
+  uint64_t device_signal_ptr; /**< offset 32: Device address of signal slot 0. */
+  uint32_t signal_count; /**< offset 40: Number of signal slots. */
+  uint32_t reserved0; /**< offset 44: Explicit padding; zero. */
+  uint64_t total_bytes; /**< offset 48: Bytes of the whole region, header to padding. */
+  uint32_t flags; /**< offset 56: Region flags (0). */
+  uint32_t reserved1; /**< offset 60: Explicit padding; zero. */
 } HostDeviceMappedRegionInfo;
 
 /** RegionHeader: 64 bytes, 64-byte aligned. */
 typedef struct HostDeviceMappedRegionHeader {
-  HDMR_ALIGNAS(64) uint32_t magic; /**< @0: HDMR_REGION_MAGIC (0x48444D52, "HDMR"). */
-  uint32_t version; /**< @4: Layout version (1). */
-  uint32_t flags; /**< @8: Region flags (0). */
-  uint32_t signal_count; /**< @12: Number of signal slots. */
-  uint64_t signal_offset; /**< @16: Offset of signal slot 0 (64). */
-  uint64_t data_offset; /**< @24: Offset of the data area. */
-  uint64_t data_bytes; /**< @32: Bytes of the data area. */
-  uint64_t total_bytes; /**< @40: Bytes of the whole region. */
-  uint64_t reserved[2]; /**< @48: Reserved; zero. */
+  HDMR_ALIGNAS(64) uint32_t magic; /**< offset 0: HDMR_REGION_MAGIC (0x48444D52, "HDMR"). */
+  uint32_t version; /**< offset 4: Layout version (1). */
+  uint32_t flags; /**< offset 8: Region flags (0). */
+  uint32_t signal_count; /**< offset 12: Number of signal slots. */
+  uint64_t signal_offset; /**< offset 16: Offset of signal slot 0 (64). */
+  uint64_t data_offset; /**< offset 24: Offset of the data area. */
+  uint64_t data_bytes; /**< offset 32: Bytes of the data area. */
+  uint64_t total_bytes; /**< offset 40: Bytes of the whole region. */
+  uint64_t reserved[2]; /**< offset 48: Reserved; zero. */
 } HostDeviceMappedRegionHeader;
 
 /** SignalSlot: 64 bytes, 64-byte aligned. */
 typedef struct HostDeviceMappedRegionSignal {
-  HDMR_ALIGNAS(64) uint32_t value; /**< @0: The doorbell / phase word. */
-  uint32_t reserved0; /**< @4: Reserved; zero. */
-  uint64_t reserved[7]; /**< @8: Reserved; zero. */
+  HDMR_ALIGNAS(64) uint32_t value; /**< offset 0: The doorbell / phase word. */
+  uint32_t reserved0; /**< offset 4: Reserved; zero. */
+  uint64_t reserved[7]; /**< offset 8: Reserved; zero. */
 } HostDeviceMappedRegionSignal;
 
 /** SidebandHeader: 64 bytes, 8-byte aligned. */
 typedef struct HostDeviceMappedRegionSideband {
-  HDMR_ALIGNAS(8) uint8_t magic[4]; /**< @0: The four bytes "HMRD". */
-  uint16_t version; /**< @4: Side-band version (1). */
-  uint16_t op; /**< @6: 1 info, 2 h2region, 3 region2h. */
-  uint64_t region; /**< @8: Region handle. */
-  uint64_t offset; /**< @16: Data-area offset of the copy. */
-  uint64_t nbytes; /**< @24: Payload bytes. */
-  int32_t status; /**< @32: Written by the child: 0 or a negative errno. */
-  uint32_t reserved0; /**< @36: Reserved; zero. */
-  uint8_t reserved[24]; /**< @40: Reserved; zero. */
+  HDMR_ALIGNAS(8) uint8_t magic[4]; /**< offset 0: The four bytes "HMRD". */
+  uint16_t version; /**< offset 4: Side-band version (1). */
+  uint16_t op; /**< offset 6: 1 info, 2 h2region, 3 region2h. */
+  uint64_t region; /**< offset 8: Region handle. */
+  uint64_t offset; /**< offset 16: Data-area offset of the copy. */
+  uint64_t nbytes; /**< offset 24: Payload bytes. */
+  int32_t status; /**< offset 32: Written by the child: 0 or a negative errno. */
+  uint32_t reserved0; /**< offset 36: Reserved; zero. */
+  uint8_t reserved[24]; /**< offset 40: Reserved; zero. */
 } HostDeviceMappedRegionSideband;
 
 /** MailboxBlock: 4096 bytes, 8-byte aligned. */
 typedef struct HostDeviceMappedRegionMailbox {
-  HDMR_ALIGNAS(8) int32_t state; /**< @0: 0 idle, 1 task ready, 2 task done, 3 shutdown, 4 control request, 5 control done, 6 init done. */
-  int32_t error; /**< @4: 0 or a negative errno. */
-  uint64_t command; /**< @8: Command (12..18, 32, 33). */
-  uint64_t arg0; /**< @16: ARG0. */
-  uint64_t arg1; /**< @24: ARG1. */
-  uint64_t arg2; /**< @32: ARG2. */
-  uint64_t arg3; /**< @40: ARG3. */
-  uint64_t result; /**< @48: RESULT. */
-  uint64_t reserved; /**< @56: Reserved; zero. */
-  char name[32]; /**< @64: NUL-terminated ASCII: side-band segment or kernel name. */
-  uint8_t reserved_body[3744]; /**< @96: Reserved; zero. */
-  char error_message[256]; /**< @3840: NUL-terminated UTF-8 error message. */
+  HDMR_ALIGNAS(8) int32_t state; /**< offset 0: 0 idle, 1 task ready, 2 task done, 3 shutdown, 4 control request, 5 control done, 6 init done. */
+  int32_t error; /**< offset 4: 0 or a negative errno. */
+  uint64_t command; /**< offset 8: Command (12..18, 32, 33). */
+  uint64_t arg0; /**< offset 16: ARG0. */
+  uint64_t arg1; /**< offset 24: ARG1. */
+  uint64_t arg2; /**< offset 32: ARG2. */
+  uint64_t arg3; /**< offset 40: ARG3. */
+  uint64_t result; /**< offset 48: RESULT. */
+  uint64_t reserved; /**< offset 56: Reserved; zero. */
+  char name[32]; /**< offset 64: NUL-terminated ASCII: side-band segment or kernel name. */
+  uint8_t reserved_body[3744]; /**< offset 96: Reserved; zero. */
+  char error_message[256]; /**< offset 3840: NUL-terminated UTF-8 error message. */
 } HostDeviceMappedRegionMailbox;
 
 /* Layout checks: every field offset and size, every struct size and alignment. */

@@ -1,6 +1,7 @@
 import { MAILBOX_BYTES, MAILBOX_ERROR_MESSAGE_BYTES, MAILBOX_NAME_BYTES } from '../constants';
 import { decodeCString, encodeCString } from './struct-codec';
-import { readU64, writeU64 } from './scalars';
+import { describe, readU64, writeU64 } from './scalars';
+import { InvalidArgumentError } from '../errors';
 
 const OFF = { state: 0, error: 4, command: 8, args: 16, result: 48, name: 64, errorMessage: 3840 } as const;
 
@@ -19,7 +20,9 @@ export class MailboxFrame {
   private readonly view: DataView;
 
   constructor(bytes: Uint8Array = new Uint8Array(MAILBOX_BYTES)) {
-    if (bytes.byteLength !== MAILBOX_BYTES) throw new RangeError(`a mailbox block is ${MAILBOX_BYTES} bytes, got ${bytes.byteLength}`);
+    if (!(bytes instanceof Uint8Array) || bytes.byteLength !== MAILBOX_BYTES) {
+      throw new InvalidArgumentError(`a mailbox block is a Uint8Array of ${MAILBOX_BYTES} bytes, got ${describe(bytes)}`);
+    }
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, MAILBOX_BYTES);
   }

@@ -38,7 +38,7 @@ function renderStruct(layout: StructLayout): string[] {
   layout.fields.forEach((f, i) => {
     // Forcing the alignment on the first member fixes the struct alignment on every ABI (i386 aligns u64 to 4).
     const align = i === 0 ? `HDMR_ALIGNAS(${layout.align}) ` : '';
-    lines.push(`  ${align}${cTypeOf(f)} ${declarator(f)}; /**< @${f.offset}: ${f.doc} */`);
+    lines.push(`  ${align}${cTypeOf(f)} ${declarator(f)}; /**< offset ${f.offset}: ${f.doc} */`);
   });
   lines.push(`} ${layout.cName};`, '');
   return lines;

@@ -1,0 +1,69 @@
+import {
+  BackendError,
+  ERRNO,
+  ERROR_CODES,
+  InvalidArgumentError,
+  OutOfMemoryError,
+  RegionError,
+  UnsupportedError,
+  WaitTimeoutError,
+  codeForErrno,
+  isRegionError,
+  regionErrorForCode,
+  regionErrorForErrno,
+} from '../src';
+
+describe('errno table', () => {
+  it('matches spec section 5', () => {
+    expect(ERRNO).toEqual({ EINVAL: -22, EAGAIN: -11, ENOMEM: -12, EIO: -5, ENOTSUP: -95 });
+    expect(ERROR_CODES).toEqual(['EINVAL', 'EAGAIN', 'ENOMEM', 'EIO', 'ENOTSUP']);
+    expect(codeForErrno(-95)).toBe('ENOTSUP');
+    expect(codeForErrno(-1)).toBeUndefined();
+  });
+});
+
+describe('error classes', () => {
+  it.each([
+    [InvalidArgumentError, 'EINVAL', -22],
+    [WaitTimeoutError, 'EAGAIN', -11],
+    [OutOfMemoryError, 'ENOMEM', -12],
+    [BackendError, 'EIO', -5],
+    [UnsupportedError, 'ENOTSUP', -95],
+  ] as const)('%p carries code %s and errno %d', (Cls, code, errno) => {
+    const cause = new Error('root');
+    const e = new Cls('what went wrong: 7', { cause });
+    expect(e).toBeInstanceOf(RegionError);
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toMatchObject({ code, errno, name: Cls.name, message: 'what went wrong: 7', cause });
+    expect(isRegionError(e)).toBe(true);
+    expect(regionErrorForCode(code, 'm')).toBeInstanceOf(Cls);
+    expect(regionErrorForErrno(errno, 'm')).toBeInstanceOf(Cls);
+  });
+
+  it('an unknown errno becomes EIO and says which number it was', () => {
+    const e = regionErrorForErrno(-999, 'driver said no');
+    expect(e).toBeInstanceOf(BackendError);
+    expect(e.message).toBe('driver said no (unknown errno -999)');
+  });
+});
+
+describe('isRegionError', () => {
+  it('accepts a plain object with a matching code and errno (a duplicate install)', () => {
+    expect(isRegionError({ code: 'EINVAL', errno: -22, message: 'x' })).toBe(true);
+    expect(isRegionError({ code: 'EAGAIN', errno: -11 })).toBe(true);
+  });
+
+  it.each([
+    ['mismatched errno', { code: 'EINVAL', errno: -11 }],
+    ['unknown code', { code: 'EPERM', errno: -1 }],
+    ['inherited property as code', { code: 'toString', errno: -22 }],
+    ['errno as string', { code: 'EINVAL', errno: '-22' }],
+    ['missing errno', { code: 'EINVAL' }],
+    ['a Node system error', Object.assign(new Error('x'), { code: 'ENOENT', errno: -2 })],
+    ['null', null],
+    ['a string', 'EINVAL'],
+    ['undefined', undefined],
+  ])('rejects %s', (_what, value) => {
+    expect(isRegionError(value)).toBe(false);
+  });
+});

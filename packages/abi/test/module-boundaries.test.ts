@@ -1,0 +1,71 @@
+// Proves the dependency rules of docs/architecture.md are enforced: a forbidden import makes
+// lint fail under the workspace's own flat ESLint config (@nx/enforce-module-boundaries).
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ESLint } from 'eslint';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const RULE = '@nx/enforce-module-boundaries';
+
+let eslint: ESLint;
+let dataDir: string;
+
+beforeAll(() => {
+  // The Nx rule silently skips itself when no project graph is cached, so build a fresh graph
+  // in a private data directory (no race with other Nx runs, no dependence on a warm cache).
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'simpler-nx-graph-'));
+  // Drop NX_* variables an outer `nx run` sets for its task; the nested call must stand alone.
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NX_')));
+  Object.assign(env, { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_WORKSPACE_DATA_DIRECTORY: dataDir });
+  const nxPkg = require.resolve('nx/package.json', { paths: [ROOT] });
+  const nxBin = path.join(path.dirname(nxPkg), JSON.parse(fs.readFileSync(nxPkg, 'utf8')).bin.nx);
+  execFileSync(process.execPath, [nxBin, 'show', 'projects'], { cwd: ROOT, env, stdio: 'pipe' });
+  expect(fs.existsSync(path.join(dataDir, 'project-graph.json'))).toBe(true);
+  process.env.NX_WORKSPACE_DATA_DIRECTORY = dataDir;
+  process.env.NX_DAEMON = 'false';
+  // Required only now, so that Nx picks up the data directory set above.
+  const { ESLint: ESLintClass } = require('eslint') as typeof import('eslint');
+  const config = require(path.join(ROOT, 'eslint.config.js'));
+  eslint = new ESLintClass({ cwd: ROOT, overrideConfigFile: true, overrideConfig: config });
+}, 120_000);
+
+afterAll(() => {
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Lints `code` as if it were a source file of `pkg`; returns the boundary-rule errors. */
+async function boundaryErrors(pkg: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, 'packages', pkg, 'src', 'probe.ts') });
+  expect(result.messages.filter((m) => m.fatal)).toEqual([]);
+  return result.messages.filter((m) => m.ruleId === RULE && m.severity === 2).map((m) => m.message);
+}
+
+describe('module boundaries (lint)', () => {
+  it.each([
+    ['region-core', "import { createHalSim } from '@simpler/hal-sim';\nexport const x = createHalSim;\n", /scope:core.*can only depend on.*scope:abi/],
+    ['region-core', "import '@simpler/hal-ascend';\n", /scope:core/],
+    ['hal-sim', "import { createWorker } from '@simpler/region-core';\nexport const x = createWorker;\n", /scope:backend.*can only depend on.*scope:abi/],
+    ['hal-sim', "import { stub } from '@simpler/hal-stub';\nexport const x = stub;\n", /can only depend on.*scope:abi/],
+    ['hal-ascend', "import '@simpler/region-core';\n", /scope:backend/],
+    ['region-core', "import koffi from 'koffi';\nexport const x = koffi;\n", /not allowed to import "koffi"/],
+    ['abi', "import 'koffi';\n", /not allowed to import "koffi"/],
+    ['hal-sim', "import 'koffi';\n", /not allowed to import "koffi"/],
+    ['hal-stub', "import 'koffi';\n", /not allowed to import "koffi"/],
+    ['region-cli', "import 'koffi';\n", /not allowed to import "koffi"/],
+  ])('%s: forbidden import %j fails lint', async (pkg, code, message) => {
+    const errors = await boundaryErrors(pkg, code);
+    expect(errors).toEqual([expect.stringMatching(message)]);
+  });
+
+  it.each([
+    ['region-core', "import { ERRNO } from '@simpler/abi';\nexport const x = ERRNO;\n"],
+    ['hal-sim', "import { ERRNO } from '@simpler/abi';\nexport const x = ERRNO;\n"],
+    ['hal-ascend', "import koffi from 'koffi';\nexport const x = koffi;\n"],
+    ['hal-ascend', "import { ERRNO } from '@simpler/abi';\nexport const x = ERRNO;\n"],
+    ['region-cli', "import { ERRNO } from '@simpler/abi';\nimport { createWorker } from '@simpler/region-core';\nexport const x = [ERRNO, createWorker];\n"],
+  ])('%s: allowed import %j passes lint', async (pkg, code) => {
+    expect(await boundaryErrors(pkg, code)).toEqual([]);
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * The slice of the Ascend runtime (`libascendcl.so`, or `libacl_rt.so`) this backend uses, as a
+ * structural interface. Pointers are koffi pointers (`bigint`); out-parameters are one-element arrays.
+ */
+export interface RuntimeApi {
+  /** `aclError aclInit(const char *configPath)`; `null` means no configuration file. */
+  aclInit(configPath: string | null): number;
+  /** `aclError aclrtSetDevice(int32_t deviceId)` */
+  aclrtSetDevice(deviceId: number): number;
+  /** `aclError aclrtGetDeviceCount(uint32_t *count)` */
+  aclrtGetDeviceCount(count: [number | null]): number;
+  /** `aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy)` */
+  aclrtMalloc(devPtr: [bigint | null], size: number, policy: number): number;
+  /** `aclError aclrtFree(void *devPtr)` */
+  aclrtFree(devPtr: bigint): number;
+  /** `aclError aclrtResetDevice(int32_t deviceId)` */
+  aclrtResetDevice(deviceId: number): number;
+  /** `aclError aclFinalize(void)` */
+  aclFinalize(): number;
+}
+
+/** C prototypes koffi binds, by symbol (`aclrtMemMallocPolicy` is an int-sized enum). */
+export const RUNTIME_PROTOTYPES = {
+  aclInit: 'int aclInit(const char *configPath)',
+  aclrtSetDevice: 'int aclrtSetDevice(int32_t deviceId)',
+  aclrtGetDeviceCount: 'int aclrtGetDeviceCount(_Out_ uint32_t *count)',
+  aclrtMalloc: 'int aclrtMalloc(_Out_ void **devPtr, size_t size, int policy)',
+  aclrtFree: 'int aclrtFree(void *devPtr)',
+  aclrtResetDevice: 'int aclrtResetDevice(int32_t deviceId)',
+  aclFinalize: 'int aclFinalize(void)',
+} as const;
+
+/** Runtime symbols the backend cannot work without. */
+export const REQUIRED_RUNTIME_SYMBOLS = Object.keys(RUNTIME_PROTOTYPES) as (keyof RuntimeApi)[];
+
+/** `ACL_MEM_MALLOC_HUGE_FIRST`: huge pages when available, normal pages otherwise. */
+export const ACL_MEM_MALLOC_HUGE_FIRST = 0;

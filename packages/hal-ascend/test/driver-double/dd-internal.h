@@ -1,0 +1,25 @@
+/*
+ * Test-double Ascend driver: the entry points the thin public libraries forward to.
+ * The state (allocations, registrations, call log, injected failures, device thread) lives in
+ * one shared core library so the driver library and the runtime library see the same memory,
+ * exactly as libascend_hal.so and libascendcl.so share one device on real hardware.
+ */
+#ifndef DD_INTERNAL_H
+#define DD_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int ddi_hal_host_register(void *src, uint64_t size, uint32_t flag, uint32_t devid, void **dst);
+int ddi_hal_host_unregister(void *src, uint32_t devid);
+int ddi_hal_host_unregister_ex(void *src, uint32_t devid, uint32_t flag);
+
+int ddi_acl_init(const char *config_path);
+int ddi_acl_set_device(int32_t device_id);
+int ddi_acl_get_device_count(uint32_t *count);
+int ddi_acl_malloc(void **dev_ptr, size_t size, int policy);
+int ddi_acl_free(void *dev_ptr);
+int ddi_acl_reset_device(int32_t device_id);
+int ddi_acl_finalize(void);
+
+#endif

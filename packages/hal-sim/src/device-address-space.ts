@@ -1,0 +1,199 @@
+import { performance } from 'node:perf_hooks';
+import { DeviceAddress, DeviceMemory } from './device-memory';
+import { AllocMessage, hexAddress } from './device-protocol';
+
+/** One allocation as the device sees it. `live[0]` is cleared by the host's synchronous release. */
+interface Mapping {
+  readonly base: number;
+  readonly end: number;
+  readonly u8: Uint8Array;
+  readonly i32: Int32Array;
+  readonly live: Int32Array;
+}
+
+/** A device access outside every open allocation (or misaligned): aborts the kernel. */
+export class DeviceFault extends Error {
+  /** The faulting device address. */
+  readonly address: number;
+
+  constructor(address: number, message: string) {
+    super(message);
+    this.address = address;
+    this.name = 'DeviceFault';
+  }
+}
+
+// Spinning answers in well under a microsecond, a sleeping thread takes tens of microseconds to
+// wake: spin for a short while first, then sleep with a growing (capped) backoff.
+const SPIN_US = 20;
+const FIRST_SLEEP_MS = 0.02;
+const MAX_SLEEP_MS = 1;
+
+/**
+ * The simulated device's view of memory: a table of (device base, length, shared memory),
+ * translated on every access. Runs on the device thread only.
+ */
+export class DeviceAddressSpace implements DeviceMemory {
+  private readonly mappings: Mapping[] = [];
+  private last: Mapping | undefined;
+  /** First fault raised since {@link DeviceAddressSpace.takeFault}; survives a kernel catching the throw. */
+  private fault: DeviceFault | undefined;
+
+  /** `drain` synchronously applies allocation messages the host posted but the device has not seen yet. */
+  constructor(private readonly drain: () => void) {}
+
+  /** Applies one allocation-table message from the host. */
+  apply(msg: AllocMessage): void {
+    if (msg.type === 'map') {
+      const len = msg.memory.byteLength;
+      this.mappings.push({
+        base: msg.base,
+        end: msg.base + len,
+        u8: new Uint8Array(msg.memory),
+        i32: new Int32Array(msg.memory, 0, Math.floor(len / 4)),
+        live: msg.live,
+      });
+      return;
+    }
+    const i = this.mappings.findIndex((m) => m.base === msg.base);
+    if (i >= 0) this.mappings.splice(i, 1);
+    this.last = undefined;
+  }
+
+  /** Returns and clears the first fault since the last call. */
+  takeFault(): DeviceFault | undefined {
+    const f = this.fault;
+    this.fault = undefined;
+    return f;
+  }
+
+  load32Acquire(addr: DeviceAddress): number {
+    const a = this.address(addr, 'load32');
+    const m = this.find(a, 4, 'load32');
+    return Atomics.load(m.i32, this.wordIndex(m, a, 'load32')) >>> 0;
+  }
+
+  store32Release(addr: DeviceAddress, value: number): void {
+    const a = this.address(addr, 'store32');
+    const m = this.find(a, 4, 'store32');
+    const idx = this.wordIndex(m, a, 'store32');
+    requireU32(value, 'store32Release value');
+    Atomics.store(m.i32, idx, value | 0);
+    Atomics.notify(m.i32, idx);
+  }
+
+  waitU32AtLeast(addr: DeviceAddress, target: number, timeoutUs: number): boolean {
+    const a = this.address(addr, 'wait');
+    const m = this.find(a, 4, 'wait');
+    const idx = this.wordIndex(m, a, 'wait');
+    requireU32(target, 'waitU32AtLeast target');
+    if (typeof timeoutUs !== 'number' || !(timeoutUs >= 0) || timeoutUs === Infinity) {
+      throw new RangeError(`waitU32AtLeast: timeoutUs ${String(timeoutUs)} is not a finite number >= 0`);
+    }
+    const i32 = m.i32;
+    const start = performance.now();
+    const deadline = start + timeoutUs / 1000;
+    const spinEnd = Math.min(deadline, start + SPIN_US / 1000);
+    do {
+      for (let i = 0; i < 64; i++) if (Atomics.load(i32, idx) >>> 0 >= target) return true;
+    } while (performance.now() < spinEnd);
+    let sleepMs = FIRST_SLEEP_MS;
+    for (;;) {
+      const v = Atomics.load(i32, idx);
+      if (v >>> 0 >= target) return true;
+      // The host may release the range while we sleep: a late access is a fault, not a crash.
+      if (Atomics.load(m.live, 0) !== 1) throw this.raise(a, `wait on u32 in released allocation ${span(m)}`);
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      Atomics.wait(i32, idx, v, Math.min(sleepMs, left));
+      sleepMs = Math.min(sleepMs * 2, MAX_SLEEP_MS);
+    }
+  }
+
+  read8(addr: DeviceAddress): number {
+    const a = this.address(addr, 'read8');
+    const m = this.find(a, 1, 'read8');
+    return m.u8[a - m.base];
+  }
+
+  write8(addr: DeviceAddress, value: number): void {
+    const a = this.address(addr, 'write8');
+    const m = this.find(a, 1, 'write8');
+    m.u8[a - m.base] = value;
+  }
+
+  readBytes(addr: DeviceAddress, n: number): Uint8Array {
+    return this.bytes(addr, n).slice();
+  }
+
+  writeBytes(addr: DeviceAddress, src: Uint8Array): void {
+    if (!(src instanceof Uint8Array)) throw new TypeError('writeBytes: src must be a Uint8Array');
+    this.bytes(addr, src.length).set(src);
+  }
+
+  bytes(addr: DeviceAddress, n: number): Uint8Array {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`bytes: length ${String(n)} is not an integer >= 0`);
+    const a = this.address(addr, 'access');
+    const m = this.find(a, n, `access of ${n} byte(s)`);
+    const off = a - m.base;
+    return m.u8.subarray(off, off + n);
+  }
+
+  /** Normalises a device address to an exact number; anything not a valid address faults. */
+  private address(addr: DeviceAddress, what: string): number {
+    if (typeof addr === 'number') {
+      if (Number.isSafeInteger(addr) && addr >= 0) return addr;
+    } else if (typeof addr === 'bigint') {
+      if (addr >= 0n && addr <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(addr);
+    }
+    throw this.raise(Number.NaN, `${what} at invalid device address ${String(addr)}`);
+  }
+
+  private find(a: number, n: number, what: string): Mapping {
+    const m = this.last;
+    if (m !== undefined && a >= m.base && a + n <= m.end && Atomics.load(m.live, 0) === 1) return m;
+    return this.slowFind(a, n, what);
+  }
+
+  private slowFind(a: number, n: number, what: string): Mapping {
+    let m = this.lookup(a);
+    if (m === undefined) {
+      // The host may have allocated after this kernel started: apply pending table updates.
+      this.drain();
+      m = this.lookup(a);
+    }
+    if (m === undefined) throw this.raise(a, `${what} outside every open allocation`);
+    if (Atomics.load(m.live, 0) !== 1) throw this.raise(a, `${what} in released allocation ${span(m)}`);
+    if (a + n > m.end) throw this.raise(a, `${what} runs past the end of allocation ${span(m)}`);
+    this.last = m;
+    return m;
+  }
+
+  private lookup(a: number): Mapping | undefined {
+    // Allocations are separated by unmapped gaps, so at most one can contain `a` (or end at it).
+    for (const m of this.mappings) if (a >= m.base && a <= m.end) return m;
+    return undefined;
+  }
+
+  private wordIndex(m: Mapping, a: number, what: string): number {
+    if ((a & 3) !== 0) throw this.raise(a, `${what} at a device address that is not 4-byte aligned`);
+    return (a - m.base) / 4;
+  }
+
+  private raise(a: number, what: string): DeviceFault {
+    const where = Number.isNaN(a) ? '' : ` at ${hexAddress(a)}`;
+    const f = new DeviceFault(a, `device fault: ${what}${where}`);
+    this.fault ??= f;
+    return f;
+  }
+}
+
+function span(m: Mapping): string {
+  return `[${hexAddress(m.base)}, ${hexAddress(m.end)})`;
+}
+
+function requireU32(value: number, what: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new RangeError(`${what} ${String(value)} is not a u32`);
+  }
+}

@@ -1,0 +1,48 @@
+/** First device address handed out: far from any plausible host pointer, below 2^53. */
+export const DEVICE_ADDRESS_BASE = 0x0000_1000_0000_0000;
+/** Device allocations start on this alignment and are separated by at least this unmapped gap. */
+export const DEVICE_ALLOCATION_ALIGN = 0x1_0000;
+/** End (exclusive) of the simulated device address space: addresses stay exact as numbers. */
+export const DEVICE_ADDRESS_LIMIT = Number.MAX_SAFE_INTEGER - DEVICE_ALLOCATION_ALIGN;
+
+// Int32 word indices of the control block shared by host and device thread.
+/** Count of kernels the device finished (wrapping int32); the host waits on it in `synchronize`. */
+export const CTL_COMPLETED = 0;
+/** First-failure record state: 0 empty, 1 written, 2 being written by the device. */
+export const CTL_FAIL_STATE = 1;
+/** Byte length of the UTF-8 failure message. */
+export const CTL_FAIL_LEN = 2;
+/** Number of kernel failures since the host last took the record. */
+export const CTL_FAIL_COUNT = 3;
+/** Byte offset of the failure message inside the control block. */
+export const CTL_FAIL_MESSAGE_OFFSET = 64;
+/** Capacity of the failure message. */
+export const CTL_FAIL_MESSAGE_BYTES = 1024;
+/** Total size of the control block. */
+export const CTL_BYTES = CTL_FAIL_MESSAGE_OFFSET + CTL_FAIL_MESSAGE_BYTES;
+
+/** What the device thread receives as `workerData`. */
+export interface DeviceThreadData {
+  readonly control: SharedArrayBuffer;
+  readonly allocPort: import('node:worker_threads').MessagePort;
+  readonly platform: string;
+  readonly deviceId: number;
+}
+
+/** Host → device, on the allocation port (drained synchronously by the device on a miss). */
+export type AllocMessage =
+  | { readonly type: 'map'; readonly base: number; readonly memory: SharedArrayBuffer; readonly live: Int32Array }
+  | { readonly type: 'unmap'; readonly base: number };
+
+/** Host → device, on the thread's main port, in launch order. */
+export type DeviceCommand =
+  | { readonly type: 'launch'; readonly kernel: string; readonly args: readonly bigint[] }
+  | { readonly type: 'register'; readonly name: string; readonly path: string };
+
+/** Device → host. */
+export type DeviceEvent = { readonly type: 'ready' };
+
+/** Formats a device address the way fault messages show it. */
+export function hexAddress(addr: number | bigint): string {
+  return `0x${addr.toString(16)}`;
+}

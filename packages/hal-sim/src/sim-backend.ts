@@ -1,0 +1,338 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
+import {
+  BACKEND_ABI_VERSION,
+  BackendAllocation,
+  BackendError,
+  BackendOptions,
+  InvalidArgumentError,
+  OutOfMemoryError,
+  RegionBackend,
+  U64_MAX,
+} from '@simpler/abi';
+import {
+  AllocMessage,
+  CTL_BYTES,
+  CTL_COMPLETED,
+  CTL_FAIL_COUNT,
+  CTL_FAIL_LEN,
+  CTL_FAIL_MESSAGE_OFFSET,
+  CTL_FAIL_STATE,
+  DEVICE_ADDRESS_BASE,
+  DEVICE_ADDRESS_LIMIT,
+  DEVICE_ALLOCATION_ALIGN,
+  DeviceCommand,
+  DeviceEvent,
+  DeviceThreadData,
+} from './device-protocol';
+import { ROUND_TRIP_KERNEL } from './round-trip-kernel';
+
+/** Package name of the simulator backend, as the core checks it. */
+export const BACKEND_NAME = '@simpler/hal-sim';
+/** Platforms the simulator can pretend to be; the first is the default. */
+export const SIM_PLATFORMS: readonly string[] = Object.freeze(['a2a3sim', 'a5sim']);
+
+/** Options of {@link createBackend}. */
+export interface SimBackendOptions extends BackendOptions {
+  /** `a2a3sim` (default) or `a5sim`. */
+  readonly platform?: string;
+  /** User kernels to register: kernel name → path of a JS module (relative paths use the cwd). */
+  readonly kernels?: Readonly<Record<string, string>>;
+}
+
+// Node 20 has Atomics.waitAsync; the ES2022 lib typings do not.
+type WaitAsync = (
+  a: Int32Array,
+  i: number,
+  v: number,
+  t?: number,
+) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+const SYNC_POLL_MS = 200;
+const decoder = new TextDecoder();
+
+/**
+ * The simulator backend: region memory is a zero-filled `SharedArrayBuffer` shared with one
+ * simulated device running on a `worker_threads` thread, which addresses it only through its own
+ * device address space. Memory is coherent and Atomics are sequentially consistent, so there are
+ * no flush/invalidate hooks.
+ *
+ * @example
+ * const backend = await createBackend({ deviceId: 0, platform: 'a2a3sim' });
+ * const mem = backend.allocate(4096);
+ * backend.launch('round-trip', [mem.deviceBase + 192n, mem.deviceBase + 64n, 1n, 16n]);
+ * // ... host writes the payload, notifies signal 0, waits for signal 1 ...
+ * await backend.synchronize();
+ * mem.release();
+ * await backend.destroy();
+ */
+export class SimBackend implements RegionBackend {
+  /** Always {@link BACKEND_NAME}. */
+  readonly name = BACKEND_NAME;
+  /** The backend contract version implemented. */
+  readonly abiVersion = BACKEND_ABI_VERSION;
+  /** `a2a3sim` or `a5sim`. */
+  readonly platform: string;
+  /** The simulated device's id. */
+  readonly deviceId: number;
+
+  private readonly worker: Worker;
+  private readonly allocPort: MessagePort;
+  private readonly control: Int32Array;
+  private readonly controlBytes: Uint8Array;
+  private readonly kernelNames = new Set<string>([ROUND_TRIP_KERNEL]);
+  private readonly liveFlags = new Set<Int32Array>();
+  private readonly started: Promise<void>;
+  private nextDeviceBase = DEVICE_ADDRESS_BASE;
+  private launched = 0;
+  private waiters = 0;
+  private isReady = false;
+  private lost: string | undefined;
+  private destroying: Promise<void> | undefined;
+
+  /** Validates the options and starts the device thread; prefer {@link createBackend}, which also awaits {@link SimBackend.ready}. */
+  constructor(options: SimBackendOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError(`createBackend: options must be an object, got ${String(options)}`);
+    }
+    const platform = options.platform ?? SIM_PLATFORMS[0];
+    if (typeof platform !== 'string' || !SIM_PLATFORMS.includes(platform)) {
+      throw new InvalidArgumentError(
+        `createBackend: unknown platform '${String(platform)}' for ${BACKEND_NAME} (expected ${SIM_PLATFORMS.join(' or ')})`,
+      );
+    }
+    const deviceId = options.deviceId ?? 0;
+    if (!Number.isSafeInteger(deviceId) || deviceId < 0) {
+      throw new InvalidArgumentError(`createBackend: deviceId ${String(deviceId)} is not an integer >= 0`);
+    }
+    const kernels = options.kernels ?? {};
+    if (typeof kernels !== 'object' || kernels === null || Array.isArray(kernels)) {
+      throw new InvalidArgumentError(`createBackend: kernels must be an object of name → module path, got ${String(kernels)}`);
+    }
+    const script = deviceThreadScript();
+    this.platform = platform;
+    this.deviceId = deviceId;
+    const shared = new SharedArrayBuffer(CTL_BYTES);
+    this.control = new Int32Array(shared);
+    this.controlBytes = new Uint8Array(shared);
+    const channel = new MessageChannel();
+    this.allocPort = channel.port1;
+    const workerData: DeviceThreadData = { control: shared, allocPort: channel.port2, platform, deviceId };
+    this.worker = new Worker(script, { workerData, transferList: [channel.port2] });
+    this.started = new Promise<void>((resolve, reject) => {
+      this.worker.on('message', (ev: DeviceEvent) => {
+        if (ev.type !== 'ready') return;
+        this.isReady = true;
+        if (this.waiters === 0) this.worker.unref();
+        resolve();
+      });
+      this.worker.on('error', (err) => this.deviceLost(`device thread crashed: ${err.message}`));
+      this.worker.on('exit', (code) => {
+        this.deviceLost(`device thread exited with code ${code}`);
+        reject(new BackendError(`createBackend: ${this.lost}`));
+      });
+    });
+    // Nobody may be awaiting ready(); a failure then surfaces at the next call instead.
+    this.started.catch(() => undefined);
+    for (const [name, file] of Object.entries(kernels)) this.registerKernel(name, file);
+  }
+
+  /** Resolves once the device thread is running; rejects with `EIO` if it failed to start. */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  /** Allocates `totalBytes` of zero-filled shared memory and maps it into the device address space. */
+  allocate(totalBytes: number): BackendAllocation {
+    this.requireOpen('allocate');
+    if (typeof totalBytes !== 'number' || !Number.isSafeInteger(totalBytes) || totalBytes <= 0) {
+      throw new InvalidArgumentError(`allocate: totalBytes ${String(totalBytes)} is not a positive integer`);
+    }
+    const base = this.nextDeviceBase;
+    if (totalBytes > DEVICE_ADDRESS_LIMIT - base) {
+      throw new OutOfMemoryError(`allocate: ${totalBytes} bytes do not fit in the simulated device address space`);
+    }
+    let memory: SharedArrayBuffer;
+    try {
+      memory = new SharedArrayBuffer(totalBytes);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      if (e instanceof RangeError) {
+        throw new OutOfMemoryError(`allocate: cannot allocate ${totalBytes} bytes of shared memory (${why})`, { cause: e });
+      }
+      throw new BackendError(`allocate: shared memory of ${totalBytes} bytes failed (${why})`, { cause: e });
+    }
+    // Bases are never reused, and an unmapped gap follows each allocation so overruns fault.
+    this.nextDeviceBase = alignUp(base + totalBytes + DEVICE_ALLOCATION_ALIGN, DEVICE_ALLOCATION_ALIGN);
+    const live = new Int32Array(new SharedArrayBuffer(4));
+    live[0] = 1;
+    this.liveFlags.add(live);
+    this.postAlloc({ type: 'map', base, memory, live });
+    let released = false;
+    return {
+      bytes: new Uint8Array(memory),
+      hostBase: 0n,
+      deviceBase: BigInt(base),
+      release: () => {
+        if (released) return;
+        released = true;
+        // Synchronous from the host's view: from here on, any device access to the range faults.
+        Atomics.store(live, 0, 0);
+        this.liveFlags.delete(live);
+        this.postAlloc({ type: 'unmap', base });
+      },
+    };
+  }
+
+  /**
+   * Registers a user kernel: `modulePath` is a JS module whose default export (or `kernel`
+   * export) is a {@link DeviceKernel}. It is loaded on the device thread at first launch.
+   */
+  registerKernel(name: string, modulePath: string): void {
+    this.requireOpen('registerKernel');
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidArgumentError(`registerKernel: kernel name ${JSON.stringify(name)} must be a non-empty string`);
+    }
+    if (this.kernelNames.has(name)) {
+      throw new InvalidArgumentError(`registerKernel: kernel '${name}' is already registered`);
+    }
+    if (typeof modulePath !== 'string' || modulePath.length === 0) {
+      throw new InvalidArgumentError(`registerKernel: module path for '${name}' must be a non-empty string`);
+    }
+    const file = path.resolve(modulePath);
+    if (!isFile(file)) throw new InvalidArgumentError(`registerKernel: kernel module ${file} for '${name}' does not exist`);
+    this.post({ type: 'register', name, path: file });
+    this.kernelNames.add(name);
+  }
+
+  /** Names of the kernels that can be launched: `round-trip` plus the registered ones. */
+  kernels(): string[] {
+    return [...this.kernelNames];
+  }
+
+  /** Queues `kernel` with u64 arguments; kernels run one after another in launch order. */
+  launch(kernel: string, args: readonly bigint[]): void {
+    this.requireOpen('launch');
+    if (this.lost !== undefined) throw new BackendError(`launch: ${this.lost}`);
+    if (typeof kernel !== 'string' || !this.kernelNames.has(kernel)) {
+      throw new InvalidArgumentError(
+        `launch: unknown kernel '${String(kernel)}' (known: ${[...this.kernelNames].join(', ')})`,
+      );
+    }
+    if (!Array.isArray(args)) throw new InvalidArgumentError(`launch: args of '${kernel}' must be an array of bigints`);
+    for (let i = 0; i < args.length; i++) {
+      const a: unknown = args[i];
+      if (typeof a !== 'bigint' || a < 0n || a > U64_MAX) {
+        throw new InvalidArgumentError(`launch: argument ${i} of '${kernel}' (${String(a)}) is not a u64 bigint`);
+      }
+    }
+    this.post({ type: 'launch', kernel, args });
+    this.launched = (this.launched + 1) | 0;
+  }
+
+  /** Resolves when every kernel launched so far finished; rejects with `EIO` on the first failure since the last call. */
+  async synchronize(): Promise<void> {
+    this.requireOpen('synchronize');
+    const target = this.launched;
+    const ctl = this.control;
+    if (behind(Atomics.load(ctl, CTL_COMPLETED), target)) {
+      // An unref'd device must not let the process exit while someone awaits it.
+      if (this.waiters++ === 0) this.worker.ref();
+      try {
+        for (let done = Atomics.load(ctl, CTL_COMPLETED); behind(done, target); done = Atomics.load(ctl, CTL_COMPLETED)) {
+          if (this.lost !== undefined) {
+            throw new BackendError(`synchronize: ${this.lost}; ${(target - done) | 0} kernel(s) did not finish`);
+          }
+          const r = waitAsync(ctl, CTL_COMPLETED, done, SYNC_POLL_MS);
+          if (r.async) await r.value;
+        }
+      } finally {
+        if (--this.waiters === 0 && this.isReady && this.destroying === undefined) this.worker.unref();
+      }
+    }
+    this.takeFailure();
+  }
+
+  /** Terminates the device thread and unmaps everything; idempotent. Later calls are `EINVAL`. */
+  destroy(): Promise<void> {
+    if (this.destroying !== undefined) return this.destroying;
+    for (const live of this.liveFlags) Atomics.store(live, 0, 0);
+    this.liveFlags.clear();
+    this.lost ??= 'the backend was destroyed';
+    Atomics.notify(this.control, CTL_COMPLETED);
+    this.allocPort.close();
+    this.destroying = this.worker.terminate().then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.destroying;
+  }
+
+  private requireOpen(op: string): void {
+    if (this.destroying !== undefined) {
+      throw new InvalidArgumentError(`${op}: the ${BACKEND_NAME} backend for device ${this.deviceId} was destroyed`);
+    }
+  }
+
+  private post(cmd: DeviceCommand): void {
+    this.worker.postMessage(cmd);
+  }
+
+  private postAlloc(msg: AllocMessage): void {
+    if (this.destroying === undefined) this.allocPort.postMessage(msg);
+  }
+
+  private deviceLost(why: string): void {
+    this.lost ??= why;
+    Atomics.notify(this.control, CTL_COMPLETED);
+  }
+
+  /** Throws the first kernel failure recorded by the device since the last call, and clears it. */
+  private takeFailure(): void {
+    const ctl = this.control;
+    if (Atomics.load(ctl, CTL_FAIL_STATE) !== 1) return;
+    const len = Atomics.load(ctl, CTL_FAIL_LEN);
+    const message = decoder.decode(this.controlBytes.slice(CTL_FAIL_MESSAGE_OFFSET, CTL_FAIL_MESSAGE_OFFSET + len));
+    const count = Atomics.exchange(ctl, CTL_FAIL_COUNT, 0);
+    Atomics.store(ctl, CTL_FAIL_STATE, 0);
+    const more = count > 1 ? ` (and ${count - 1} more kernel failure(s) since the last synchronize)` : '';
+    throw new BackendError(`synchronize: ${message}${more}`);
+  }
+}
+
+/** Creates a simulator backend and waits until its device thread runs. */
+export async function createBackend(options: SimBackendOptions): Promise<SimBackend> {
+  const backend = new SimBackend(options);
+  try {
+    await backend.ready();
+  } catch (e) {
+    await backend.destroy();
+    throw e;
+  }
+  return backend;
+}
+
+/** The compiled device-thread script: next to this file in dist/, or in ../dist when run from src/ (ts-jest). */
+function deviceThreadScript(): string {
+  const candidates = [path.join(__dirname, 'device-thread.js'), path.join(__dirname, '..', 'dist', 'device-thread.js')];
+  for (const c of candidates) if (isFile(c)) return c;
+  throw new BackendError(`createBackend: device thread script not found (looked at ${candidates.join(', ')}); build ${BACKEND_NAME}`);
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** True while the wrapping completion counter has not reached `target`. */
+function behind(done: number, target: number): boolean {
+  return ((done - target) | 0) < 0;
+}
+
+function alignUp(value: number, align: number): number {
+  return Math.ceil(value / align) * align;
+}

@@ -1,0 +1,38 @@
+/** How much work a benchmark run does. */
+export interface BenchBudget {
+  /** Alternating candidate/baseline trials per figure; the median is reported. */
+  readonly trials: number;
+  /** Minimum duration of one throughput or step trial, milliseconds. */
+  readonly minTrialMs: number;
+  /** Datacopy sizes for the chart; always includes 64 KiB, 1 MiB and 16 MiB. */
+  readonly sizes: readonly number[];
+  /** Measured ping-pong round trips per path. */
+  readonly pingPongRounds: number;
+  /** Unmeasured round trips before those (JIT, thread start). */
+  readonly pingPongWarmup: number;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** The sizes issue 3 requires figures for. */
+export const REQUIRED_SIZES: readonly number[] = [64 * KiB, MiB, 16 * MiB];
+
+/** `bench --quick`: a few seconds, for tests and a first look. */
+export const QUICK_BUDGET: BenchBudget = { trials: 3, minTrialMs: 12, sizes: [4 * KiB, ...REQUIRED_SIZES], pingPongRounds: 400, pingPongWarmup: 100 };
+
+/** The full benchmark (what docs/performance.md reports). */
+export const FULL_BUDGET: BenchBudget = {
+  trials: 7,
+  minTrialMs: 120,
+  sizes: [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 4 * MiB, 16 * MiB],
+  pingPongRounds: 20_000,
+  pingPongWarmup: 2_000,
+};
+
+/** `65536` → `64KiB`, for result names and chart labels. */
+export function sizeLabel(bytes: number): string {
+  if (bytes >= MiB && bytes % MiB === 0) return `${bytes / MiB}MiB`;
+  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB}KiB`;
+  return `${bytes}B`;
+}

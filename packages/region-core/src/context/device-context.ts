@@ -1,0 +1,493 @@
+import {
+  BackendAllocation,
+  BackendError,
+  InvalidArgumentError,
+  REGION_MAGIC,
+  REGION_VERSION,
+  RegionBackend,
+  RegionLayout,
+  UnsupportedError,
+  computeRegionLayout,
+  describe,
+  encodeRegionHeader,
+  isRegionError,
+  isValidCopyRange,
+  requireU32,
+  requireU64,
+  toU64BigInt,
+} from '@simpler/abi';
+import { checkBackend } from '../backend/check-backend';
+import { bytesOfDestination, bytesOfSource } from './byte-source';
+import { handleTokenOf, unknownHandleError } from './handle-tokens';
+import { RegionInfoRecord, RegionRecord, SLOT_STRIDE, createRegionRecord } from './region-record';
+import { RegionRegistry } from './region-registry';
+import {
+  DEFAULT_WAIT_TUNING,
+  FIRST_SLICE_MS,
+  WaitTuning,
+  nextSlice,
+  now,
+  sleepAsync,
+  sleepSync,
+  waitTimeoutError,
+  waitWordAsync,
+} from './wait-strategy';
+
+/** Options of a {@link DeviceContext}. */
+export interface DeviceContextOptions {
+  /** Overrides of the wait spin/backoff budgets. */
+  readonly waitTuning?: Partial<WaitTuning>;
+}
+
+/** Wraps anything a backend threw: our typed errors pass through, the rest become `EIO`. */
+function backendFailure(backendName: string, what: string, error: unknown): Error {
+  if (isRegionError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new BackendError(`${backendName}: ${what} failed: ${message}`, { cause: error });
+}
+
+/**
+ * The owner-process device context: one backend, the registry of regions opened on it, and
+ * every region rule of the spec (validation, zeroed regions with a header, monotonic notify,
+ * bounded waits, cache hooks at the release/acquire points). Synchronous except for the
+ * waits that must not block an event loop, `synchronize` and `destroy`.
+ *
+ * @example
+ * const ctx = new DeviceContext(backend);
+ * const h = ctx.open(4096, 2);
+ * ctx.datacopyH2Region(h, 0, Buffer.from('ping'));
+ * ctx.notify(h, 0, 1);
+ * ctx.waitSync(h, 1, 1, 1_000_000);
+ * const reply = ctx.datacopyRegion2H(h, 0, 4);
+ * ctx.close(h);
+ * await ctx.destroy();
+ */
+export class DeviceContext {
+  /** The backend this context drives. */
+  readonly backend: RegionBackend;
+  private readonly registry = new RegionRegistry();
+  private readonly tuning: WaitTuning;
+  private destroyed = false;
+  private destroying: Promise<void> | undefined;
+
+  constructor(backend: unknown, options: DeviceContextOptions = {}) {
+    this.backend = checkBackend(backend);
+    this.tuning = { ...DEFAULT_WAIT_TUNING, ...(options.waitTuning ?? {}) };
+  }
+
+  /** Number of regions currently open. */
+  get openRegionCount(): number {
+    return this.registry.size;
+  }
+
+  /** True once {@link destroy} was called. */
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /**
+   * Opens a region: validates the config (spec 4), allocates it, zeroes it, writes the header,
+   * flushes, and registers it under a random non-zero token, which it returns.
+   */
+  open(dataBytes: unknown, signalCount: unknown, flags: unknown = 0): number {
+    this.assertLive();
+    const f = requireU32(flags, 'flags');
+    if (f !== 0) throw new InvalidArgumentError(`flags must be 0 (reserved), got ${f}`);
+    const layout = computeRegionLayout(dataBytes, signalCount);
+    const allocation = this.allocate(layout.totalBytes);
+    try {
+      this.initialise(allocation, layout);
+      const record = createRegionRecord(this.registry.newToken(), allocation, layout, f);
+      this.registry.add(record);
+      return record.token;
+    } catch (error) {
+      this.releaseQuietly(allocation);
+      throw backendFailure(this.backend.name, 'open', error);
+    }
+  }
+
+  /** Closes a region: unregisters it, then releases its memory. Does not wait for the device. */
+  close(handle: unknown): void {
+    const record = this.lookup(handle);
+    this.registry.remove(record.token);
+    this.wakeWaiters(record);
+    try {
+      record.allocation.release();
+    } catch (error) {
+      throw backendFailure(this.backend.name, 'release', error);
+    }
+  }
+
+  /** Owner view of a region's info, with the real host pointers. Never send it to another process. */
+  info(handle: unknown): RegionInfoRecord {
+    return this.lookup(handle).ownerInfo;
+  }
+
+  /** Public view of a region's info: host pointers are 0n. */
+  publicInfo(handle: unknown): RegionInfoRecord {
+    return this.lookup(handle).publicInfo;
+  }
+
+  /** Copies host bytes into the data area at `offset`, then flushes that range. */
+  datacopyH2Region(handle: unknown, offset: unknown, src: unknown): void {
+    const record = this.lookup(handle);
+    const bytes = bytesOfSource(src);
+    const off = this.checkRange(record, offset, bytes.byteLength);
+    record.data.set(bytes, off);
+    this.flush(record, record.dataOffset + off, bytes.byteLength);
+  }
+
+  /** Copies `nbytes` of the data area at `offset` into a new Buffer (invalidates first). */
+  datacopyRegion2H(handle: unknown, offset: unknown, nbytes: unknown): Buffer {
+    const record = this.lookup(handle);
+    const n = requireU64(nbytes, 'nbytes');
+    const off = this.checkRange(record, offset, n);
+    this.invalidate(record, record.dataOffset + off, n);
+    const out = Buffer.allocUnsafe(n);
+    out.set(record.data.subarray(off, off + n));
+    return out;
+  }
+
+  /** Copies `dst.byteLength` bytes of the data area at `offset` into `dst` (invalidates first). */
+  datacopyRegion2HInto(handle: unknown, offset: unknown, dst: unknown): void {
+    const record = this.lookup(handle);
+    const target = bytesOfDestination(dst);
+    const n = target.byteLength;
+    const off = this.checkRange(record, offset, n);
+    this.invalidate(record, record.dataOffset + off, n);
+    target.set(record.data.subarray(off, off + n));
+  }
+
+  /**
+   * Zero-copy write: validates the range, calls `write` with exactly that window of the data
+   * area, then flushes it. Errors thrown by `write` propagate (non-typed ones as `EIO`).
+   */
+  h2regionWith(handle: unknown, offset: unknown, nbytes: unknown, write: (dst: Uint8Array) => void): void {
+    const record = this.lookup(handle);
+    const n = requireU64(nbytes, 'nbytes');
+    const off = this.checkRange(record, offset, n);
+    if (typeof write !== 'function') throw new InvalidArgumentError(`write must be a function, got ${describe(write)}`);
+    try {
+      write(record.data.subarray(off, off + n));
+    } catch (error) {
+      throw backendFailure(this.backend.name, 'h2region writer', error);
+    }
+    this.flush(record, record.dataOffset + off, n);
+  }
+
+  /** Zero-copy read: validates the range, invalidates it, then calls `read` with that window. */
+  region2hWith(handle: unknown, offset: unknown, nbytes: unknown, read: (src: Uint8Array) => void): void {
+    const record = this.lookup(handle);
+    const n = requireU64(nbytes, 'nbytes');
+    const off = this.checkRange(record, offset, n);
+    if (typeof read !== 'function') throw new InvalidArgumentError(`read must be a function, got ${describe(read)}`);
+    this.invalidate(record, record.dataOffset + off, n);
+    try {
+      read(record.data.subarray(off, off + n));
+    } catch (error) {
+      throw backendFailure(this.backend.name, 'region2h reader', error);
+    }
+  }
+
+  /**
+   * Publishes `value` into a signal slot: a release point. Values are monotonic (lower than the
+   * current value is `EINVAL`, equal is allowed). Flushes the data area, stores, flushes the slot.
+   */
+  notify(handle: unknown, signalId: unknown, value: unknown): void {
+    const record = this.lookup(handle);
+    const index = this.slotIndex(record, signalId);
+    const v = requireU32(value, 'value');
+    const current = Atomics.load(record.signals, index) >>> 0;
+    if (v < current) {
+      throw new InvalidArgumentError(
+        `notify value ${v} is lower than the current value ${current} of signal slot ${index / SLOT_STRIDE}: signal values are monotonic`,
+      );
+    }
+    this.flush(record, record.dataOffset, record.dataBytes);
+    Atomics.store(record.signals, index, v | 0);
+    if (record.shared) Atomics.notify(record.signals, index);
+    this.flush(record, record.signalOffset + index * 4, 64);
+  }
+
+  /** True when the slot value is >= target (invalidates the slot first). Not an acquire point. */
+  probe(handle: unknown, signalId: unknown, target: unknown): boolean {
+    const record = this.lookup(handle);
+    const index = this.slotIndex(record, signalId);
+    const t = requireU32(target, 'target');
+    return this.observe(record, index) >= t;
+  }
+
+  /**
+   * Blocks until the slot value is >= target or `timeoutUs` passes (0 = probe). Never throws
+   * `EAGAIN` before the deadline; on success invalidates the data area (acquire point).
+   */
+  waitSync(handle: unknown, signalId: unknown, target: unknown, timeoutUs: unknown): void {
+    const record = this.lookup(handle);
+    const index = this.slotIndex(record, signalId);
+    const t = requireU32(target, 'target');
+    const timeout = requireU32(timeoutUs, 'timeout_us');
+    let observed = this.observe(record, index);
+    if (observed >= t) return this.acquire(record);
+    const start = now();
+    if (timeout === 0) throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, 0, 0);
+    const deadline = start + timeout / 1000;
+    const spinUntil = start + this.tuning.syncSpinUs / 1000;
+    let slice = FIRST_SLICE_MS;
+    for (;;) {
+      const time = now();
+      if (time >= deadline) {
+        observed = this.observe(record, index);
+        if (observed >= t) return this.acquire(record);
+        throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, timeout, time - start);
+      }
+      if (time >= spinUntil) {
+        const ms = slice < deadline - time ? slice : deadline - time;
+        if (record.shared) Atomics.wait(record.signals, index, observed | 0, ms);
+        else sleepSync(ms);
+        slice = nextSlice(slice, this.tuning.maxSliceMs, Infinity);
+      }
+      observed = this.observe(record, index);
+      if (observed >= t) return this.acquire(record);
+    }
+  }
+
+  /**
+   * Async bounded wait: like {@link waitSync} but never blocks the event loop for longer than a
+   * short spin; it then sleeps on `Atomics.waitAsync` (shared memory) or polls with backoff.
+   */
+  async waitAsync(handle: unknown, signalId: unknown, target: unknown, timeoutUs: unknown): Promise<void> {
+    const record = this.lookup(handle);
+    const index = this.slotIndex(record, signalId);
+    const t = requireU32(target, 'target');
+    const timeout = requireU32(timeoutUs, 'timeout_us');
+    let observed = this.observe(record, index);
+    if (observed >= t) return this.acquire(record);
+    const start = now();
+    if (timeout === 0) throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, 0, 0);
+    const deadline = start + timeout / 1000;
+    const spinUntil = start + this.tuning.asyncSpinUs / 1000;
+    for (let time = now(); time < spinUntil && time < deadline; time = now()) {
+      observed = this.observe(record, index);
+      if (observed >= t) return this.acquire(record);
+    }
+    let slice = FIRST_SLICE_MS;
+    record.waiters++;
+    try {
+      for (;;) {
+        const time = now();
+        if (time >= deadline) {
+          observed = this.observe(record, index);
+          if (observed >= t) return this.acquire(record);
+          throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, timeout, time - start);
+        }
+        const ms = slice < deadline - time ? slice : deadline - time;
+        if (record.shared) await waitWordAsync(record.signals, index, observed | 0, ms);
+        else await sleepAsync(ms);
+        slice = nextSlice(slice, this.tuning.maxSliceMs, Infinity);
+        // The region may have been closed (its memory released) while this wait slept.
+        if (this.destroyed || this.registry.get(record.token) !== record) {
+          throw new InvalidArgumentError(`region handle ${record.token} was closed while a wait on signal slot ${index / SLOT_STRIDE} was pending`);
+        }
+        observed = this.observe(record, index);
+        if (observed >= t) return this.acquire(record);
+      }
+    } finally {
+      record.waiters--;
+    }
+  }
+
+  /** Queues a device kernel; each argument is a u64 (number or bigint). `ENOTSUP` without backend support. */
+  launch(kernel: unknown, args: unknown): void {
+    this.assertLive();
+    if (typeof kernel !== 'string' || kernel.length === 0) {
+      throw new InvalidArgumentError(`kernel name must be a non-empty string, got ${describe(kernel)}`);
+    }
+    if (!Array.isArray(args)) throw new InvalidArgumentError(`kernel args must be an array of u64, got ${describe(args)}`);
+    const converted = args.map((a, i) => toU64BigInt(a, `kernel arg ${i}`));
+    const backend = this.backend;
+    if (typeof backend.launch !== 'function') {
+      throw new UnsupportedError(`backend ${backend.name} (platform ${backend.platform}) cannot launch kernels`);
+    }
+    try {
+      backend.launch(kernel, converted);
+    } catch (error) {
+      throw backendFailure(backend.name, `launch of kernel ${JSON.stringify(kernel)}`, error);
+    }
+  }
+
+  /** Waits for every queued kernel; rejects with the first kernel failure. */
+  async synchronize(): Promise<void> {
+    this.assertLive();
+    const backend = this.backend;
+    if (typeof backend.synchronize !== 'function') {
+      throw new UnsupportedError(`backend ${backend.name} (platform ${backend.platform}) cannot synchronize kernels`);
+    }
+    try {
+      await backend.synchronize();
+    } catch (error) {
+      throw backendFailure(backend.name, 'synchronize', error);
+    }
+  }
+
+  /**
+   * Releases every open region, then the backend. Idempotent (later calls return the same
+   * promise); every other call after it is `EINVAL`. Reports the first release failure as `EIO`.
+   */
+  destroy(): Promise<void> {
+    if (!this.destroying) {
+      this.destroyed = true;
+      this.destroying = this.teardown();
+    }
+    return this.destroying;
+  }
+
+  private async teardown(): Promise<void> {
+    let failure: Error | undefined;
+    for (const record of this.registry.drain()) {
+      this.wakeWaiters(record);
+      try {
+        record.allocation.release();
+      } catch (error) {
+        failure ??= backendFailure(this.backend.name, 'release', error);
+      }
+    }
+    try {
+      await this.backend.destroy();
+    } catch (error) {
+      failure ??= backendFailure(this.backend.name, 'destroy', error);
+    }
+    if (failure) throw failure;
+  }
+
+  private assertLive(): void {
+    if (this.destroyed) throw new InvalidArgumentError('device context destroyed');
+  }
+
+  /** The record of a registered handle, or `EINVAL`. The hot path is one Map lookup. */
+  private lookup(handle: unknown): RegionRecord {
+    if (this.destroyed) throw new InvalidArgumentError('device context destroyed');
+    const record = this.registry.get(typeof handle === 'number' ? handle : handleTokenOf(handle));
+    if (record === undefined) throw unknownHandleError(handle);
+    return record;
+  }
+
+  /** Validates a signal id and returns the Int32 element index of its value. */
+  private slotIndex(record: RegionRecord, signalId: unknown): number {
+    const id = requireU32(signalId, 'signal_id');
+    if (id >= record.signalCount) {
+      throw new InvalidArgumentError(`signal_id ${id} is out of range: the region has ${record.signalCount} signal slot(s)`);
+    }
+    return id * SLOT_STRIDE;
+  }
+
+  /** Validates a datacopy range in the subtraction form and returns the offset. */
+  private checkRange(record: RegionRecord, offset: unknown, nbytes: number): number {
+    const off = requireU64(offset, 'offset');
+    if (!isValidCopyRange(record.dataBytes, off, nbytes)) {
+      throw new InvalidArgumentError(`datacopy range offset=${off} nbytes=${nbytes} is outside the data area of ${record.dataBytes} bytes`);
+    }
+    return off;
+  }
+
+  /** Loads a slot value as a u32 after invalidating its cache line. */
+  private observe(record: RegionRecord, index: number): number {
+    this.invalidate(record, record.signalOffset + index * 4, 64);
+    return Atomics.load(record.signals, index) >>> 0;
+  }
+
+  /** The acquire side of a successful wait: host reads after it must see device writes. */
+  private acquire(record: RegionRecord): void {
+    this.invalidate(record, record.dataOffset, record.dataBytes);
+  }
+
+  private flush(record: RegionRecord, offset: number, length: number): void {
+    const hook = record.allocation.flush;
+    if (hook === undefined || length === 0) return;
+    try {
+      hook.call(record.allocation, offset, length);
+    } catch (error) {
+      throw backendFailure(this.backend.name, `flush(${offset}, ${length})`, error);
+    }
+  }
+
+  private invalidate(record: RegionRecord, offset: number, length: number): void {
+    const hook = record.allocation.invalidate;
+    if (hook === undefined || length === 0) return;
+    try {
+      hook.call(record.allocation, offset, length);
+    } catch (error) {
+      throw backendFailure(this.backend.name, `invalidate(${offset}, ${length})`, error);
+    }
+  }
+
+  /** Wakes async waits sleeping on a region that is going away, so they fail fast with `EINVAL`. */
+  private wakeWaiters(record: RegionRecord): void {
+    if (record.waiters === 0 || !record.shared) return;
+    for (let i = 0; i < record.signals.length; i += SLOT_STRIDE) Atomics.notify(record.signals, i);
+  }
+
+  /** Calls backend.allocate and checks what comes back; typed errors pass through. */
+  private allocate(totalBytes: number): BackendAllocation {
+    const name = this.backend.name;
+    let allocation: BackendAllocation;
+    try {
+      allocation = this.backend.allocate(totalBytes);
+    } catch (error) {
+      throw backendFailure(name, `allocate(${totalBytes})`, error);
+    }
+    const problem = allocationProblem(allocation, totalBytes);
+    if (problem) {
+      this.releaseQuietly(allocation);
+      throw new BackendError(`${name}: allocate(${totalBytes}) returned an invalid allocation: ${problem}`);
+    }
+    return allocation;
+  }
+
+  /** Zeroes everything, writes the header, and flushes the whole region to the device. */
+  private initialise(allocation: BackendAllocation, layout: RegionLayout): void {
+    const bytes = allocation.bytes;
+    // Backends promise zero-filled memory; zeroing is cheap insurance against a stale mapping.
+    bytes.fill(0);
+    encodeRegionHeader(
+      {
+        magic: REGION_MAGIC,
+        version: REGION_VERSION,
+        flags: 0,
+        signal_count: layout.signalCount,
+        signal_offset: layout.signalOffset,
+        data_offset: layout.dataOffset,
+        data_bytes: layout.dataBytes,
+        total_bytes: layout.totalBytes,
+      },
+      bytes,
+      0,
+    );
+    const flush = allocation.flush;
+    if (flush !== undefined) flush.call(allocation, 0, layout.totalBytes);
+  }
+
+  private releaseQuietly(allocation: BackendAllocation | undefined): void {
+    try {
+      if (allocation && typeof allocation.release === 'function') allocation.release();
+    } catch {
+      // The original failure is what the caller needs to see.
+    }
+  }
+}
+
+/** Why an allocation cannot be used, or undefined when it is fine. */
+function allocationProblem(allocation: unknown, totalBytes: number): string | undefined {
+  if (typeof allocation !== 'object' || allocation === null) return `expected an object, got ${describe(allocation)}`;
+  const a = allocation as Partial<Record<keyof BackendAllocation, unknown>>;
+  if (typeof a.release !== 'function') return 'release is not a function';
+  if (!(a.bytes instanceof Uint8Array) && !(ArrayBuffer.isView(a.bytes) && Object.prototype.toString.call(a.bytes) === '[object Uint8Array]')) {
+    return `bytes must be a Uint8Array, got ${describe(a.bytes)}`;
+  }
+  const bytes = a.bytes as Uint8Array;
+  if (bytes.byteLength !== totalBytes) return `bytes has ${bytes.byteLength} bytes, expected ${totalBytes}`;
+  if (bytes.byteOffset % 4 !== 0) return `bytes must be 4-byte aligned for atomic signal access (byteOffset ${bytes.byteOffset})`;
+  if (typeof a.hostBase !== 'bigint' || typeof a.deviceBase !== 'bigint') return 'hostBase and deviceBase must be bigints';
+  if (a.flush !== undefined && typeof a.flush !== 'function') return 'flush must be a function when present';
+  if (a.invalidate !== undefined && typeof a.invalidate !== 'function') return 'invalidate must be a function when present';
+  return undefined;
+}

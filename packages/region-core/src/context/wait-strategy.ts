@@ -1,0 +1,76 @@
+import { performance } from 'node:perf_hooks';
+import { WaitTimeoutError } from '@simpler/abi';
+
+/**
+ * How long a wait spins before it blocks or yields. Spinning answers a fast peer in well under a
+ * microsecond while a sleeping thread takes tens of microseconds to wake, so a short spin pays
+ * off; beyond it the cost is a burnt core (sync) or a blocked event loop (async).
+ */
+export interface WaitTuning {
+  /** Spin budget of a blocking wait, in microseconds. */
+  readonly syncSpinUs: number;
+  /** Spin budget of an async wait before it yields to the event loop, in microseconds. */
+  readonly asyncSpinUs: number;
+  /** Longest single block/sleep slice, in milliseconds (a peer may store without Atomics.notify). */
+  readonly maxSliceMs: number;
+}
+
+/** Defaults used by every DeviceContext unless overridden. */
+export const DEFAULT_WAIT_TUNING: WaitTuning = Object.freeze({ syncSpinUs: 50, asyncSpinUs: 10, maxSliceMs: 2 });
+
+/** First block/sleep slice after the spin, in milliseconds; doubles up to `maxSliceMs`. */
+export const FIRST_SLICE_MS = 0.05;
+
+/** Monotonic milliseconds. */
+export const now: () => number = performance.now.bind(performance);
+
+// A private shared word nobody ever notifies: Atomics.wait on it is a precise blocking sleep.
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the calling thread for `ms` milliseconds (sub-millisecond precision). */
+export function sleepSync(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** Yields to the event loop: a macrotask turn for tiny delays, a timer otherwise. */
+export function sleepAsync(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms < 1) setImmediate(resolve);
+    else setTimeout(resolve, ms);
+  });
+}
+
+type WaitAsyncFn = (array: Int32Array, index: number, value: number, timeout?: number) => { async: boolean; value: Promise<unknown> | string };
+const atomicsWaitAsync: WaitAsyncFn | undefined = (Atomics as unknown as { waitAsync?: WaitAsyncFn }).waitAsync;
+
+/** True when `Atomics.waitAsync` is available in this runtime. */
+export const HAS_WAIT_ASYNC = typeof atomicsWaitAsync === 'function';
+
+/**
+ * Sleeps until the shared word at `index` changes from `observed`, is notified, or `ms` pass,
+ * without blocking the event loop. Falls back to a timer when waitAsync is missing.
+ */
+export function waitWordAsync(signals: Int32Array, index: number, observed: number, ms: number): Promise<unknown> | undefined {
+  if (!atomicsWaitAsync) return sleepAsync(ms);
+  const result = atomicsWaitAsync(signals, index, observed, ms);
+  return result.async ? (result.value as Promise<unknown>) : undefined;
+}
+
+/** The next slice of a backoff: doubles, capped by the maximum and by the time left. */
+export function nextSlice(slice: number, maxMs: number, remainingMs: number): number {
+  const doubled = slice * 2;
+  const capped = doubled > maxMs ? maxMs : doubled;
+  return capped > remainingMs ? remainingMs : capped;
+}
+
+/** The `EAGAIN` of a wait that reached its deadline (or a probe that missed). */
+export function waitTimeoutError(handle: number, signalId: number, target: number, observed: number, timeoutUs: number, elapsedMs: number): WaitTimeoutError {
+  if (timeoutUs === 0) {
+    return new WaitTimeoutError(`probe of signal slot ${signalId} (region handle ${handle}) missed: value ${observed} < target ${target}`);
+  }
+  const elapsedUs = Math.round(elapsedMs * 1000);
+  return new WaitTimeoutError(
+    `wait on signal slot ${signalId} (region handle ${handle}) timed out after ${elapsedUs} us (timeout ${timeoutUs} us): ` +
+      `target ${target}, last observed value ${observed}`,
+  );
+}

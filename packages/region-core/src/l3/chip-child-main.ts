@@ -1,0 +1,87 @@
+import { ERRNO, InvalidArgumentError, MailboxFrame, MailboxState, describe, isRegionError } from '@simpler/abi';
+import { loadBackend } from '../backend/load-backend';
+import { DeviceContext } from '../context/device-context';
+import { ChipChild } from './chip-child';
+import { PipeFrameTransport } from './frame-transport';
+import { checkSegmentPrefix, defaultSegmentPrefix } from './sideband-segment';
+
+/** The chip child's command line, parsed (see docs/l3-protocol.md for the stable syntax). */
+export interface ChipChildArgs {
+  /** `--device-id N`: the device this child owns. */
+  readonly deviceId: number;
+  /** `--backend <module>`: backend module name or path, resolved from the working directory. */
+  readonly backend: string;
+  /** `--backend-options <json>`: a JSON object passed to the backend factory. */
+  readonly backendOptions: Readonly<Record<string, unknown>>;
+  /** `--segment-prefix <prefix>`: accepted segment-name prefix (default `simpler-hdmr-<parent pid>-`). */
+  readonly segmentPrefix: string;
+}
+
+/**
+ * Parses `--device-id N --backend <module> [--backend-options <json>] [--segment-prefix <p>]`
+ * (also `--flag=value`). Anything else is `EINVAL`.
+ */
+export function parseChipChildArgs(argv: readonly string[], parentPid: number = process.ppid): ChipChildArgs {
+  const values = new Map<string, string>();
+  const known = new Set(['--device-id', '--backend', '--backend-options', '--segment-prefix']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!known.has(flag)) throw new InvalidArgumentError(`unknown chip child argument ${describe(arg)}`);
+    if (values.has(flag)) throw new InvalidArgumentError(`chip child argument ${flag} given twice`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new InvalidArgumentError(`chip child argument ${flag} needs a value`);
+    values.set(flag, value);
+  }
+  const idText = values.get('--device-id');
+  const deviceId = idText !== undefined && /^\d{1,10}$/.test(idText) ? Number(idText) : NaN;
+  if (!(deviceId <= 0xffffffff)) throw new InvalidArgumentError(`--device-id must be an integer in 0..2^32-1, got ${describe(idText)}`);
+  const backend = values.get('--backend');
+  if (backend === undefined || backend.length === 0) throw new InvalidArgumentError('--backend <module> is required');
+  let backendOptions: Record<string, unknown> = {};
+  const optionsText = values.get('--backend-options');
+  if (optionsText !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(optionsText);
+    } catch (error) {
+      throw new InvalidArgumentError(`--backend-options is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InvalidArgumentError(`--backend-options must be a JSON object, got ${describe(optionsText)}`);
+    }
+    backendOptions = parsed as Record<string, unknown>;
+  }
+  const segmentPrefix = checkSegmentPrefix(values.get('--segment-prefix') ?? defaultSegmentPrefix(parentPid));
+  return { deviceId, backend, backendOptions, segmentPrefix };
+}
+
+function log(line: string): void {
+  process.stderr.write(`[simpler chip child ${process.pid}] ${line}\n`);
+}
+
+/** Runs a chip child on this process's stdin/stdout. Exits 0 after shutdown, 1 after a failed init. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const transport = new PipeFrameTransport({ input: process.stdin, output: process.stdout });
+  // Nothing may end the child except shutdown or the end of stdin; a stray error is logged.
+  process.on('uncaughtException', (error) => log(`uncaught: ${error?.stack ?? String(error)}`));
+  process.on('unhandledRejection', (error) => log(`unhandled rejection: ${String(error)}`));
+  let child: ChipChild;
+  try {
+    const args = parseChipChildArgs(argv);
+    const backend = await loadBackend({ backend: args.backend, backendOptions: args.backendOptions, deviceId: args.deviceId });
+    child = new ChipChild(new DeviceContext(backend), transport, args.segmentPrefix, { exit: (code) => process.exit(code), log });
+  } catch (error) {
+    const f = new MailboxFrame();
+    f.state = MailboxState.CONTROL_DONE;
+    f.error = isRegionError(error) ? error.errno : ERRNO.EIO;
+    f.errorMessage = `chip child init failed: ${error instanceof Error ? error.message : String(error)}`;
+    log(f.errorMessage);
+    transport.send(f.bytes); // pipes to stdout are written synchronously on Linux
+    process.exit(1);
+  }
+  child.start();
+}
+
+if (require.main === module) void main();

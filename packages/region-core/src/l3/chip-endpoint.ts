@@ -1,0 +1,489 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  BackendError,
+  INFO_LAYOUT,
+  InvalidArgumentError,
+  MailboxCommand,
+  MailboxFrame,
+  MailboxState,
+  SidebandOp,
+  decodeInfo,
+  isValidCopyRange,
+  regionErrorForErrno,
+} from '@simpler/abi';
+import type { Endpoint, EndpointInfo } from '../worker/endpoint';
+import { FrameTransport, PipeFrameTransport } from './frame-transport';
+import { ParentSegment, checkSegmentPrefix, defaultSegmentPrefix } from './sideband-segment';
+import { trackEndpoint, untrackEndpoint } from './process-cleanup';
+
+/** Options of {@link ChipEndpoint.spawn}. */
+export interface ChipEndpointOptions {
+  /** Device id the child owns (also the worker id). */
+  readonly deviceId: number;
+  /** Backend module name or absolute path, resolved by the child from its working directory. */
+  readonly backend: string;
+  /** JSON-serialisable options for the backend factory. */
+  readonly backendOptions?: Readonly<Record<string, unknown>>;
+  /** Bound on the init handshake, in ms (default 30 000). */
+  readonly initTimeoutMs?: number;
+  /** Bound on any one reply beyond a wait's own timeout, in ms (default 60 000; 0 = none). */
+  readonly requestTimeoutMs?: number;
+  /** How long close waits for the child to exit before SIGKILL, in ms (default 2 000). */
+  readonly shutdownGraceMs?: number;
+  /** The child's stderr: inherited (default), forwarded through this process, or dropped. */
+  readonly stderr?: 'inherit' | 'pipe' | 'ignore';
+  /** Segment-name prefix (default `simpler-hdmr-<pid>-`). */
+  readonly segmentPrefix?: string;
+  /** Path of chip-child-main.js (default: the one built next to this module). */
+  readonly childMain?: string;
+}
+
+/** Payloads above this leave the segment's memory to the OS after the request. */
+const SHRINK_ABOVE_BYTES = 64 << 20;
+const WATCHDOG_MS = 200;
+/** After 'exit', how long to wait for the pipes to drain before failing requests anyway. */
+const EXIT_DRAIN_MS = 300;
+
+interface Pending {
+  readonly prepare: (f: MailboxFrame) => void | Promise<void>;
+  readonly finish: (f: MailboxFrame) => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  readonly budgetMs: number;
+  readonly what: string;
+}
+
+/** Finds the compiled child entry point, also when this module runs from sources (ts-jest). */
+export function defaultChildMain(): string {
+  const beside = path.join(__dirname, 'chip-child-main.js');
+  if (existsSync(beside)) return beside;
+  return path.resolve(__dirname, '..', '..', 'dist', 'l3', 'chip-child-main.js');
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `was killed by signal ${signal}` : `exited with code ${code}`;
+}
+
+/**
+ * The L3 endpoint: one chip child process reached through 4096-byte mailbox frames, with one
+ * request in flight at a time (FIFO), payloads in a reused side-band segment, and every failure
+ * of the child turned into `BackendError` for the pending and later requests.
+ *
+ * @example
+ * const chip = await ChipEndpoint.spawn({ deviceId: 0, backend: '@simpler/hal-sim' });
+ * const h = await chip.open(4096, 2, 0); await chip.notify(h, 0, 1); await chip.shutdown();
+ */
+export class ChipEndpoint implements Endpoint {
+  readonly workerId: number;
+  private readonly requestFrame = new MailboxFrame();
+  private readonly replyFrame = new MailboxFrame();
+  private readonly queue: Pending[] = [];
+  private readonly sizes = new Map<number, number>();
+  private inFlight: Pending | undefined;
+  private deadline = Infinity;
+  private failure: Error | undefined;
+  private segment: ParentSegment | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private ready = false;
+  private referenced = true;
+  private closing: Promise<void> | undefined;
+  private exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly exited: Promise<void>;
+  private initSettle: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  private constructor(
+    private readonly options: ChipEndpointOptions,
+    private readonly child: ChildProcess,
+    private readonly transport: FrameTransport,
+  ) {
+    this.workerId = options.deviceId;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  /** Spawns the child and resolves once it reported init done (state 6). */
+  static async spawn(options: ChipEndpointOptions): Promise<ChipEndpoint> {
+    const prefix = checkSegmentPrefix(options.segmentPrefix ?? defaultSegmentPrefix(process.pid));
+    const argv = [options.childMain ?? defaultChildMain(), '--device-id', String(options.deviceId), '--backend', options.backend];
+    if (options.backendOptions !== undefined) argv.push('--backend-options', JSON.stringify(options.backendOptions));
+    if (options.segmentPrefix !== undefined) argv.push('--segment-prefix', prefix);
+    const stderr = options.stderr ?? 'inherit';
+    const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', stderr], windowsHide: true });
+    if (stderr === 'pipe') child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    const transport = new PipeFrameTransport({ input: child.stdout!, output: child.stdin! });
+    const endpoint = new ChipEndpoint({ ...options, segmentPrefix: prefix }, child, transport);
+    endpoint.attach();
+    try {
+      await endpoint.handshake(options.initTimeoutMs ?? 30_000);
+    } catch (error) {
+      await endpoint.shutdown();
+      throw error;
+    }
+    return endpoint;
+  }
+
+  /** Process id of the chip child. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Name of this pair's side-band segment, once one was created. */
+  get segmentName(): string | undefined {
+    return this.segment?.name;
+  }
+
+  /** The error every request now fails with, when the child is lost. */
+  get lost(): Error | undefined {
+    return this.failure;
+  }
+
+  private attach(): void {
+    const child = this.child;
+    trackEndpoint(this);
+    this.transport.onFrame((frame) => this.receive(frame));
+    child.on('error', (error) => this.fail(new BackendError(`worker ${this.workerId}: chip child failed: ${error.message}`)));
+    child.once('exit', (code, signal) => {
+      this.exitStatus = { code, signal };
+      setTimeout(() => this.childGone(), EXIT_DRAIN_MS).unref();
+    });
+    child.once('close', () => this.childGone());
+    this.watchdog = setInterval(() => this.checkDeadline(), WATCHDOG_MS);
+    this.watchdog.unref();
+  }
+
+  private handshake(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(new BackendError(`worker ${this.workerId}: chip child did not report init done within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (error?: Error): void => {
+        clearTimeout(timer);
+        this.initSettle = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+      this.initSettle = { resolve: () => done(), reject: done };
+    });
+  }
+
+  private receive(frame: Uint8Array): void {
+    const f = this.replyFrame;
+    f.bytes.set(frame);
+    if (!this.ready) {
+      if (f.state === MailboxState.INIT_DONE) {
+        this.ready = true;
+        this.setReferenced(false);
+        this.initSettle?.resolve();
+      } else if (f.state === MailboxState.CONTROL_DONE && f.error < 0) {
+        this.fail(regionErrorForErrno(f.error, `worker ${this.workerId}: ${f.errorMessage}`));
+      } else {
+        this.fail(new BackendError(`worker ${this.workerId}: chip child sent state ${f.state} instead of init done`));
+      }
+      return;
+    }
+    const item = this.inFlight;
+    if (item === undefined || f.state !== MailboxState.CONTROL_DONE) {
+      this.fail(new BackendError(`worker ${this.workerId}: chip child sent an unexpected frame (state ${f.state})`));
+      return;
+    }
+    this.deadline = Infinity;
+    if (f.error !== 0) {
+      this.complete(item, regionErrorForErrno(f.error, f.errorMessage), undefined);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = item.finish(f);
+    } catch (error) {
+      this.complete(item, error, undefined);
+      return;
+    }
+    if (value instanceof Promise) value.then((v) => this.complete(item, undefined, v), (e: unknown) => this.complete(item, e, undefined));
+    else this.complete(item, undefined, value);
+  }
+
+  private complete(item: Pending, error: unknown, value: unknown): void {
+    if (this.inFlight !== item) return; // already failed by a fault
+    this.inFlight = undefined;
+    if (error !== undefined) item.reject(error);
+    else item.resolve(value);
+    this.pump();
+  }
+
+  private request<T>(what: string, budgetMs: number, prepare: Pending['prepare'], finish: (f: MailboxFrame) => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      if (this.closing) return reject(new BackendError(`worker ${this.workerId} is closed`));
+      this.queue.push({ prepare, finish, resolve: resolve as (v: unknown) => void, reject, budgetMs, what });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.inFlight !== undefined || this.failure !== undefined) return;
+    const item = this.queue.shift();
+    if (item === undefined) {
+      this.setReferenced(false);
+      return;
+    }
+    this.setReferenced(true);
+    this.inFlight = item;
+    const f = this.requestFrame.clearFields();
+    f.state = MailboxState.CONTROL_REQUEST;
+    let prepared: void | Promise<void>;
+    try {
+      prepared = item.prepare(f);
+    } catch (error) {
+      this.complete(item, error, undefined);
+      return;
+    }
+    if (prepared instanceof Promise) prepared.then(() => this.transmit(item), (e: unknown) => this.complete(item, e, undefined));
+    else this.transmit(item);
+  }
+
+  private transmit(item: Pending): void {
+    if (this.inFlight !== item) return;
+    const budget = item.budgetMs;
+    this.deadline = budget > 0 ? performance.now() + budget : Infinity;
+    this.transport.send(this.requestFrame.bytes);
+  }
+
+  private checkDeadline(): void {
+    if (this.inFlight !== undefined && performance.now() > this.deadline) {
+      this.fail(new BackendError(`worker ${this.workerId}: chip child (pid ${this.child.pid}) did not answer ${this.inFlight.what} in time`));
+    }
+  }
+
+  /** Keeps the event loop alive only while a request is outstanding. */
+  private setReferenced(on: boolean): void {
+    if (this.referenced === on) return;
+    this.referenced = on;
+    const streams = [this.child.stdin, this.child.stdout] as unknown as ({ ref?: () => void; unref?: () => void } | null)[];
+    if (on) {
+      this.child.ref();
+      for (const s of streams) s?.ref?.();
+    } else {
+      this.child.unref();
+      for (const s of streams) s?.unref?.();
+    }
+  }
+
+  private childGone(): void {
+    const status = this.exitStatus;
+    if (status === undefined && this.child.exitCode === null && this.child.signalCode === null) return;
+    const code = status?.code ?? this.child.exitCode;
+    const signal = status?.signal ?? this.child.signalCode;
+    this.fail(new BackendError(`worker ${this.workerId}: chip child (pid ${this.child.pid}) ${describeExit(code, signal)}`));
+  }
+
+  /** Fails everything pending and later with `error`; kills the child if it still runs. */
+  private fail(error: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.initSettle?.reject(error);
+    const pending = this.inFlight ? [this.inFlight, ...this.queue] : [...this.queue];
+    this.inFlight = undefined;
+    this.queue.length = 0;
+    for (const item of pending) item.reject(error);
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.transport.close();
+    this.segment?.dispose();
+    this.setReferenced(false);
+    untrackEndpoint(this);
+  }
+
+  private segmentFor(): ParentSegment {
+    this.segment ??= ParentSegment.create(this.options.segmentPrefix);
+    return this.segment;
+  }
+
+  private get budget(): number {
+    return this.options.requestTimeoutMs ?? 60_000;
+  }
+
+  open(dataBytes: number, signalCount: number, flags: number): Promise<number> {
+    return this.request(
+      'open',
+      this.budget,
+      (f) => {
+        f.command = MailboxCommand.OPEN;
+        f.setArg(0, dataBytes);
+        f.setArg(1, signalCount);
+        f.setArg(2, flags);
+      },
+      (f) => {
+        const handle = f.result;
+        this.sizes.set(handle, dataBytes);
+        return handle;
+      },
+    );
+  }
+
+  close(handle: number): Promise<void> {
+    return this.request(
+      'close',
+      this.budget,
+      (f) => {
+        f.command = MailboxCommand.CLOSE;
+        f.setArg(0, handle);
+      },
+      () => {
+        this.sizes.delete(handle);
+      },
+    );
+  }
+
+  info(handle: number): Promise<EndpointInfo> {
+    return this.request(
+      'info',
+      this.budget,
+      (f) => {
+        const seg = this.segmentFor();
+        seg.prepare(SidebandOp.INFO, handle, 0, INFO_LAYOUT.size, true);
+        f.command = MailboxCommand.INFO;
+        f.name = seg.name;
+      },
+      async () => {
+        const i = decodeInfo(await this.segmentFor().readPayload(INFO_LAYOUT.size));
+        // Host pointers never leave the owner process; report 0n whatever a peer wrote.
+        return {
+          hostDataPtr: 0n,
+          deviceDataPtr: i.device_data_ptr,
+          dataBytes: Number(i.data_bytes),
+          hostSignalPtr: 0n,
+          deviceSignalPtr: i.device_signal_ptr,
+          signalCount: Number(i.signal_count),
+          totalBytes: Number(i.total_bytes),
+          flags: Number(i.flags),
+        };
+      },
+    );
+  }
+
+  /** Whether to size the segment for a copy: only for a known region and a valid range. */
+  private fits(handle: number, offset: number, nbytes: number): boolean {
+    const size = this.sizes.get(handle);
+    return size !== undefined && isValidCopyRange(size, offset, nbytes);
+  }
+
+  h2region(handle: number, offset: number, src: Uint8Array): Promise<void> {
+    const n = src.byteLength;
+    return this.request(
+      'h2region',
+      this.budget,
+      async (f) => {
+        const seg = this.segmentFor();
+        // An unknown region or a bad range is the child's to reject (EINVAL): never grow for it.
+        const fits = this.fits(handle, offset, n);
+        seg.prepare(SidebandOp.H2REGION, handle, offset, n, fits);
+        if (fits && n > 0) await seg.writePayload(src);
+        f.command = MailboxCommand.DATACOPY_H2REGION;
+        f.name = seg.name;
+      },
+      () => {
+        if (n > SHRINK_ABOVE_BYTES) this.segment?.shrink();
+      },
+    );
+  }
+
+  region2h(handle: number, offset: number, nbytes: number): Promise<Uint8Array> {
+    return this.request(
+      'region2h',
+      this.budget,
+      (f) => {
+        const seg = this.segmentFor();
+        seg.prepare(SidebandOp.REGION2H, handle, offset, nbytes, this.fits(handle, offset, nbytes));
+        f.command = MailboxCommand.DATACOPY_REGION2H;
+        f.name = seg.name;
+      },
+      async () => {
+        const out = await this.segmentFor().readPayload(nbytes);
+        if (nbytes > SHRINK_ABOVE_BYTES) this.segment?.shrink();
+        return out;
+      },
+    );
+  }
+
+  notify(handle: number, signalId: number, value: number): Promise<void> {
+    return this.request(
+      'notify',
+      this.budget,
+      (f) => {
+        f.command = MailboxCommand.NOTIFY;
+        f.setArg(0, handle);
+        f.setArg(1, signalId);
+        f.setArg(2, value);
+      },
+      () => undefined,
+    );
+  }
+
+  wait(handle: number, signalId: number, target: number, timeoutUs: number): Promise<void> {
+    const budget = this.budget > 0 ? this.budget + timeoutUs / 1000 : 0;
+    return this.request(
+      'wait',
+      budget,
+      (f) => {
+        f.command = MailboxCommand.WAIT;
+        f.setArg(0, handle);
+        f.setArg(1, signalId);
+        f.setArg(2, target);
+        f.setArg(3, timeoutUs);
+      },
+      () => undefined,
+    );
+  }
+
+  launch(kernel: string, args: readonly bigint[]): Promise<void> {
+    if (args.length > 4) return Promise.reject(new InvalidArgumentError(`a kernel launched through a chip child takes at most 4 args, got ${args.length}`));
+    return this.request(
+      'launch',
+      this.budget,
+      (f) => {
+        f.command = MailboxCommand.LAUNCH;
+        f.name = kernel;
+        for (let i = 0; i < 4; i++) f.setArgBig(i as 0 | 1 | 2 | 3, i < args.length ? args[i] : 0n);
+      },
+      () => undefined,
+    );
+  }
+
+  synchronize(): Promise<void> {
+    return this.request(
+      'synchronize',
+      this.budget,
+      (f) => {
+        f.command = MailboxCommand.SYNCHRONIZE;
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * Asks the child to release everything and exit (state 3); after `shutdownGraceMs` it is
+   * killed. Pending requests fail with `BackendError`. Never throws, never hangs.
+   */
+  shutdown(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
+    const child = this.child;
+    const running = (): boolean => child.exitCode === null && child.signalCode === null;
+    if (running() && this.failure === undefined) {
+      const bye = new MailboxFrame();
+      bye.state = MailboxState.SHUTDOWN;
+      this.transport.send(bye.bytes);
+      const grace = this.options.shutdownGraceMs ?? 2000;
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, grace).unref())]);
+    }
+    if (running()) {
+      child.kill('SIGKILL');
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+    this.fail(new BackendError(`worker ${this.workerId} is closed`));
+  }}

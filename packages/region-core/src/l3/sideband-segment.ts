@@ -1,0 +1,336 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  BackendError,
+  InvalidArgumentError,
+  MAILBOX_NAME_BYTES,
+  SIDEBAND_HEADER_BYTES,
+  SIDEBAND_HEADER_LAYOUT,
+  SIDEBAND_MAGIC,
+  SIDEBAND_VERSION,
+  decodeSidebandHeader,
+  describe,
+  encodeSidebandHeader,
+  reservedAreZero,
+} from '@simpler/abi';
+
+/** Directory holding side-band segments (POSIX shared memory on Linux). */
+export const SHM_DIR = '/dev/shm';
+/** Longest segment name: the mailbox name field is 32 bytes including its NUL. */
+export const SEGMENT_NAME_MAX = MAILBOX_NAME_BYTES - 1;
+/** Fewest random hex digits after the prefix. */
+export const SEGMENT_RANDOM_MIN = 8;
+/** Payloads at least this large move through the thread pool instead of blocking the event loop. */
+const ASYNC_IO_BYTES = 1 << 20;
+
+const PREFIX_PATTERN = /^[A-Za-z0-9_-]+$/;
+const RANDOM_PATTERN = /^[0-9a-f]+$/;
+
+/** The default segment-name prefix for segments created by process `pid`. */
+export function defaultSegmentPrefix(pid: number): string {
+  return `simpler-hdmr-${pid}-`;
+}
+
+/** Validates a segment-name prefix (letters, digits, `_`, `-`; room left for the random part). */
+export function checkSegmentPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix) || prefix.length > SEGMENT_NAME_MAX - SEGMENT_RANDOM_MIN) {
+    throw new InvalidArgumentError(
+      `segment prefix must be 1..${SEGMENT_NAME_MAX - SEGMENT_RANDOM_MIN} characters of [A-Za-z0-9_-], got ${describe(prefix)}`,
+    );
+  }
+  return prefix;
+}
+
+/**
+ * Checks a segment name received from a peer: `<prefix><at least 8 lowercase hex digits>`, at
+ * most 31 characters. This rules out `/`, `..`, NUL and anything outside our own namespace.
+ */
+export function checkSegmentName(name: string, prefix: string): void {
+  const rest = name.startsWith(prefix) ? name.slice(prefix.length) : '';
+  if (name.length > SEGMENT_NAME_MAX || rest.length < SEGMENT_RANDOM_MIN || !RANDOM_PATTERN.test(rest)) {
+    throw new InvalidArgumentError(`side-band segment name ${describe(name)} is not ${describe(prefix)} followed by 8+ hex digits (max ${SEGMENT_NAME_MAX} chars)`);
+  }
+}
+
+/** Parsed, validated side-band header. */
+export interface SidebandRequest {
+  /** 1 info, 2 h2region, 3 region2h. */
+  readonly op: number;
+  /** Region handle. */
+  readonly region: number;
+  /** Data-area offset. */
+  readonly offset: number;
+  /** Payload bytes. */
+  readonly nbytes: number;
+}
+
+function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.byteLength) done += fs.writeSync(fd, bytes, done, bytes.byteLength - done, position + done);
+}
+
+function readFully(fd: number, into: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < into.byteLength) {
+    const n = fs.readSync(fd, into, done, into.byteLength - done, position + done);
+    if (n === 0) throw new BackendError(`side-band segment ended after ${done} of ${into.byteLength} payload bytes`);
+    done += n;
+  }
+}
+
+function writeAsync(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      if (done >= bytes.byteLength) return resolve();
+      fs.write(fd, bytes, done, bytes.byteLength - done, position + done, (err, n) => (err ? reject(err) : step(done + n)));
+    };
+    step(0);
+  });
+}
+
+function readAsync(fd: number, into: Uint8Array, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      if (done >= into.byteLength) return resolve();
+      fs.read(fd, into, done, into.byteLength - done, position + done, (err, n) => {
+        if (err) reject(err);
+        else if (n === 0) reject(new BackendError(`side-band segment ended after ${done} of ${into.byteLength} payload bytes`));
+        else step(done + n);
+      });
+    };
+    step(0);
+  });
+}
+
+const liveSegments = new Set<ParentSegment>();
+let exitHookInstalled = false;
+
+/** Unlinks every segment this process still owns; registered on process exit. */
+export function unlinkAllSegments(): void {
+  for (const s of [...liveSegments]) s.dispose();
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', unlinkAllSegments);
+}
+
+/**
+ * The parent's side-band segment for one parent–child pair: created exclusively with mode 0600
+ * under an unpredictable name, reused across requests, grown on demand, unlinked on dispose
+ * and on process exit.
+ *
+ * @example
+ * const seg = ParentSegment.create(); seg.prepare(SidebandOp.H2REGION, handle, 0, src.byteLength, true);
+ * seg.writePayloadSync(src); // then send the frame with name = seg.name
+ */
+export class ParentSegment {
+  private readonly header = new Uint8Array(SIDEBAND_HEADER_BYTES);
+  private capacity = SIDEBAND_HEADER_BYTES;
+  private disposed = false;
+
+  private constructor(
+    /** Segment name (what goes into the mailbox `name` field). */
+    readonly name: string,
+    /** Absolute path of the segment file. */
+    readonly filePath: string,
+    private fd: number,
+  ) {}
+
+  /** Creates a new segment; `prefix` defaults to `simpler-hdmr-<pid>-`. */
+  static create(prefix: string = defaultSegmentPrefix(process.pid), dir: string = SHM_DIR): ParentSegment {
+    checkSegmentPrefix(prefix);
+    const flags = fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR | fs.constants.O_NOFOLLOW;
+    for (let attempt = 0; ; attempt++) {
+      const digits = SEGMENT_NAME_MAX - prefix.length;
+      const name = prefix + randomBytes(Math.ceil(digits / 2)).toString('hex').slice(0, digits);
+      const filePath = path.join(dir, name);
+      try {
+        const fd = fs.openSync(filePath, flags, 0o600);
+        const seg = new ParentSegment(name, filePath, fd);
+        try {
+          fs.ftruncateSync(fd, SIDEBAND_HEADER_BYTES);
+        } catch (e) {
+          seg.dispose();
+          throw e;
+        }
+        installExitHook();
+        liveSegments.add(seg);
+        return seg;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 8) continue;
+        throw new BackendError(`cannot create side-band segment in ${dir}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Current file size in bytes. */
+  get size(): number {
+    return this.capacity;
+  }
+
+  /** Writes the header for one request and, when `grow`, makes room for `nbytes` of payload. */
+  prepare(op: number, region: number, offset: number, nbytes: number, grow: boolean): void {
+    this.ensureOpen();
+    if (grow && this.capacity - SIDEBAND_HEADER_BYTES < nbytes) {
+      fs.ftruncateSync(this.fd, SIDEBAND_HEADER_BYTES + nbytes);
+      this.capacity = SIDEBAND_HEADER_BYTES + nbytes;
+    }
+    encodeSidebandHeader({ magic: SIDEBAND_MAGIC, version: SIDEBAND_VERSION, op, region, offset, nbytes, status: 0 }, this.header);
+    writeFully(this.fd, this.header, 0);
+  }
+
+  /** Writes the payload at byte 64 (the caller did `prepare` first). */
+  async writePayload(src: Uint8Array): Promise<void> {
+    this.ensureOpen();
+    if (src.byteLength >= ASYNC_IO_BYTES) await writeAsync(this.fd, src, SIDEBAND_HEADER_BYTES);
+    else writeFully(this.fd, src, SIDEBAND_HEADER_BYTES);
+  }
+
+  /** Reads `nbytes` of payload from byte 64 into a new buffer. */
+  async readPayload(nbytes: number): Promise<Buffer> {
+    this.ensureOpen();
+    const out = Buffer.allocUnsafe(nbytes);
+    if (nbytes >= ASYNC_IO_BYTES) await readAsync(this.fd, out, SIDEBAND_HEADER_BYTES);
+    else readFully(this.fd, out, SIDEBAND_HEADER_BYTES);
+    return out;
+  }
+
+  /** Reads the `status` the child wrote into the header. */
+  readStatus(): number {
+    this.ensureOpen();
+    readFully(this.fd, this.header, 0);
+    return new DataView(this.header.buffer).getInt32(32, true);
+  }
+
+  /** Gives back memory after a very large payload (tmpfs pages stay allocated otherwise). */
+  shrink(): void {
+    if (this.disposed || this.capacity === SIDEBAND_HEADER_BYTES) return;
+    fs.ftruncateSync(this.fd, SIDEBAND_HEADER_BYTES);
+    this.capacity = SIDEBAND_HEADER_BYTES;
+  }
+
+  /** Closes and unlinks the segment. Idempotent; never throws. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    liveSegments.delete(this);
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    this.fd = -1;
+    try {
+      fs.unlinkSync(this.filePath);
+    } catch {
+      // gone already (the child unlinks it when its parent dies)
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.disposed) throw new BackendError(`side-band segment ${this.name} is already released`);
+  }
+}
+
+/**
+ * The chip child's view of a segment it was handed by name: opened without creating or
+ * following links, checked for ownership and size before any byte is used.
+ */
+export class ChildSegment {
+  private readonly header = new Uint8Array(SIDEBAND_HEADER_BYTES);
+  private readonly status = new Uint8Array(4);
+
+  private constructor(
+    /** Segment name. */
+    readonly name: string,
+    /** Absolute path. */
+    readonly filePath: string,
+    /** Open file descriptor. */
+    readonly fd: number,
+  ) {}
+
+  /** Opens a segment after validating its name against `prefix`; `EINVAL` for a bad name or file. */
+  static open(name: string, prefix: string, dir: string = SHM_DIR): ChildSegment {
+    checkSegmentName(name, prefix);
+    const filePath = path.join(dir, name);
+    let fd: number;
+    try {
+      fd = fs.openSync(filePath, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
+    } catch (e) {
+      throw new InvalidArgumentError(`cannot open side-band segment ${describe(name)}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    const st = fs.fstatSync(fd);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : st.uid;
+    if (!st.isFile() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+      fs.closeSync(fd);
+      throw new InvalidArgumentError(`side-band segment ${describe(name)} is not a regular file of ours with mode 0600`);
+    }
+    return new ChildSegment(name, filePath, fd);
+  }
+
+  /**
+   * Reads and validates the header for a request of kind `op`: magic, version, op, reserved
+   * bytes and safe integers. `EINVAL` otherwise. The payload size is checked by {@link requirePayload}.
+   */
+  readRequest(op: number): SidebandRequest {
+    const size = fs.fstatSync(this.fd).size;
+    if (size < SIDEBAND_HEADER_BYTES) throw new InvalidArgumentError(`side-band segment ${this.name} is ${size} bytes, smaller than its 64-byte header`);
+    readFully(this.fd, this.header, 0);
+    const h = decodeSidebandHeader(this.header);
+    const magic = Buffer.from(h.magic).toString('latin1');
+    if (magic !== SIDEBAND_MAGIC) throw new InvalidArgumentError(`side-band magic must be "${SIDEBAND_MAGIC}", got ${JSON.stringify(magic)}`);
+    // The decoded record types u16 fields loosely; they are numbers at run time.
+    const version = Number(h.version);
+    const gotOp = Number(h.op);
+    if (version !== SIDEBAND_VERSION) throw new InvalidArgumentError(`side-band version must be ${SIDEBAND_VERSION}, got ${version}`);
+    if (gotOp !== op) throw new InvalidArgumentError(`side-band op must be ${op} for this command, got ${gotOp}`);
+    if (!reservedAreZero(SIDEBAND_HEADER_LAYOUT, this.header)) throw new InvalidArgumentError('side-band reserved bytes must be zero');
+    const max = BigInt(Number.MAX_SAFE_INTEGER);
+    if (h.region > max || h.offset > max || h.nbytes > max) {
+      throw new InvalidArgumentError(`side-band region/offset/nbytes out of range: ${h.region}n/${h.offset}n/${h.nbytes}n`);
+    }
+    return { op: gotOp, region: Number(h.region), offset: Number(h.offset), nbytes: Number(h.nbytes) };
+  }
+
+  /**
+   * Checks that the file holds `nbytes` of payload after the header (`EINVAL` otherwise). Called
+   * after the region checked handle and range, so a bad request reports the same error as at L2.
+   */
+  requirePayload(nbytes: number): void {
+    const room = fs.fstatSync(this.fd).size - SIDEBAND_HEADER_BYTES;
+    if (room < nbytes) throw new InvalidArgumentError(`side-band segment ${this.name} holds ${Math.max(room, 0)} payload bytes, the header says ${nbytes}`);
+  }
+
+  /** Fills `into` from the payload (byte 64 on). */
+  readPayload(into: Uint8Array): void {
+    readFully(this.fd, into, SIDEBAND_HEADER_BYTES);
+  }
+
+  /** Writes `from` as the payload (byte 64 on). */
+  writePayload(from: Uint8Array): void {
+    writeFully(this.fd, from, SIDEBAND_HEADER_BYTES);
+  }
+
+  /** Writes the header `status` field; best effort (a vanished or truncated file is ignored). */
+  writeStatus(errno: number): void {
+    new DataView(this.status.buffer).setInt32(0, errno, true);
+    try {
+      if (fs.fstatSync(this.fd).size >= SIDEBAND_HEADER_BYTES) writeFully(this.fd, this.status, 32);
+    } catch {
+      // the parent may have removed it; the reply frame still carries the error
+    }
+  }
+
+  /** Closes the descriptor. */
+  close(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+

@@ -1,0 +1,69 @@
+import { InvalidArgumentError, RegionBackend, describe, requireU32 } from '@simpler/abi';
+import { loadBackend } from '../backend/load-backend';
+import { DeviceContext } from '../context/device-context';
+import { LocalEndpoint } from './local-endpoint';
+import { Worker } from './worker';
+import { WorkerOptions } from './worker-options';
+import { createLevel3Worker } from './level3';
+
+/**
+ * Creates a worker. Level 2 (default) loads the backend into this process and drives it through
+ * a device context; level 3 spawns one chip child per device id.
+ *
+ * @example
+ * const worker = await createWorker({ level: 2, backend: '@simpler/hal-sim', backendOptions: { platform: 'a2a3sim' } });
+ */
+export async function createWorker(options: WorkerOptions = {}): Promise<Worker> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`createWorker options must be an object, got ${describe(options)}`);
+  }
+  const level = options.level ?? 2;
+  switch (level) {
+    case 2:
+      return createL2Worker(options);
+    case 3:
+      return createLevel3Worker(options);
+    default:
+      throw new InvalidArgumentError(`level must be 2 or 3, got ${describe(level)}`);
+  }
+}
+
+/** The device id of a level-2 worker: `deviceId`, else a one-element `deviceIds`, else undefined. */
+function l2DeviceId(options: WorkerOptions): number | undefined {
+  let id = options.deviceId === undefined ? undefined : requireU32(options.deviceId, 'deviceId');
+  if (options.deviceIds !== undefined) {
+    if (!Array.isArray(options.deviceIds) || options.deviceIds.length !== 1) {
+      throw new InvalidArgumentError(`a level-2 worker drives one device: give deviceId, not deviceIds ${describe(options.deviceIds)}`);
+    }
+    const only = requireU32(options.deviceIds[0], 'deviceIds[0]');
+    if (id !== undefined && id !== only) throw new InvalidArgumentError(`deviceId ${id} and deviceIds [${only}] disagree`);
+    id = only;
+  }
+  return id;
+}
+
+async function createL2Worker(options: WorkerOptions): Promise<Worker> {
+  const requested = l2DeviceId(options);
+  const backend: RegionBackend = await loadBackend({
+    backend: options.backend,
+    backendOptions: options.backendOptions,
+    deviceId: requested,
+    platform: options.platform,
+  });
+  try {
+    const deviceId = requested ?? (Number.isInteger(backend.deviceId) ? backend.deviceId : 0);
+    if (typeof backend.deviceId === 'number' && backend.deviceId !== deviceId) {
+      throw new InvalidArgumentError(`deviceId ${deviceId} does not match the backend's device ${backend.deviceId}`);
+    }
+    const context = new DeviceContext(backend, { waitTuning: options.waitTuning });
+    return new Worker(2, [new LocalEndpoint(deviceId, context)]);
+  } catch (error) {
+    // The worker owns the backend it was given: a failed creation must not leak its threads.
+    try {
+      await backend.destroy();
+    } catch {
+      // Report the creation error.
+    }
+    throw error;
+  }
+}
