@@ -9,16 +9,16 @@ export interface HostOrderingSupport {
 }
 
 /**
- * x86-64 keeps device-mapped memory coherent with the host caches for this mapping, and its
- * stores are not reordered with earlier stores, so JavaScript's Atomics (a compiler barrier plus
- * a locked store) are enough. On aarch64 the host mapping needs explicit cache maintenance
+ * x86-64 does not reorder stores with other stores or loads with other loads, and a seq-cst
+ * `Atomics.store` compiles to a locked instruction that also drains write-combining buffers, so
+ * the Atomics the core uses for notify and wait are enough; no cache hooks are needed. On aarch64 the host mapping needs explicit cache maintenance
  * (clean after host writes, clean+invalidate before host reads); JavaScript cannot issue
  * `dc cvac`/`dc civac`, and no native helper ships with this package, so the backend refuses
  * rather than run with weaker ordering.
  */
 export function hostOrderingSupport(arch: string): HostOrderingSupport {
   if (arch === 'x64') {
-    return { supported: true, reason: 'x86-64 host: coherent mapping, Atomics act as the release/acquire barrier' };
+    return { supported: true, reason: 'x86-64 host: ordered stores and loads; the Atomics of notify and wait are the release/acquire barriers' };
   }
   if (arch === 'arm64') {
     return {

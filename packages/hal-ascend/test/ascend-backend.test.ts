@@ -3,7 +3,6 @@ import type * as KoffiModule from 'koffi' with { 'resolution-mode': 'import' };
 import { BACKEND_NAME, createBackend } from '../src';
 import { DoubleFixture, buildFixture, callNames, describeWithDouble, expectNothingHeld } from './fixture';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const koffi = require('koffi') as typeof KoffiModule;
 
 describeWithDouble('hal-ascend against the test-double driver', () => {

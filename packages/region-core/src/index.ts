@@ -36,5 +36,7 @@ export type { MappedRegionInfo, OpenMappedRegionOptions, WorkerIdOption } from '
 export { MappedRegion } from './worker/mapped-region';
 export type { MappedRegionOwner } from './worker/mapped-region';
 export type { WorkerOptions } from './worker/worker-options';
+export { createL3Worker } from './l3/create-l3-worker';
+export type { L3WorkerOptions } from './l3/create-l3-worker';
 export type { Endpoint, EndpointInfo } from './worker/endpoint';
 export { LocalEndpoint } from './worker/local-endpoint';

@@ -3,7 +3,6 @@
 import type * as KoffiModule from 'koffi' with { 'resolution-mode': 'import' };
 
 /** The koffi module (CommonJS entry). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const koffi = require('koffi') as typeof KoffiModule;
 
 /** A library handle as koffi returns it. */

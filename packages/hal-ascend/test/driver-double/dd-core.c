@@ -508,7 +508,7 @@ static void *device_main(void *arg) {
       j->status = -11;
       return NULL;
     }
-    for (uint64_t i = 0; i < j->n; i++) data[j->n + i] = data[i] ^ (uint8_t)((seq + i * 3u + (seq == 700 && i == 4000)) & 0xFFu);
+    for (uint64_t i = 0; i < j->n; i++) data[j->n + i] = data[i] ^ (uint8_t)((seq + i * 3u) & 0xFFu);
     atomic_store_explicit(sig1, seq, memory_order_release);
   }
   j->status = 0;

@@ -1,6 +1,5 @@
 import type * as KoffiModule from 'koffi' with { 'resolution-mode': 'import' };
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const koffi = require('koffi') as typeof KoffiModule;
 
 /** One recorded driver/runtime call. 64-bit arguments and pointers are decimal strings. */

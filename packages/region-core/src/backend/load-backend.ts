@@ -108,7 +108,6 @@ function requireBackendModule(name: string, cwd: string): unknown {
     );
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(resolved);
   } catch (error) {
     throw new BackendError(`backend module ${JSON.stringify(name)} (${resolved}) failed to load: ${(error as Error)?.message ?? String(error)}`, {

@@ -471,19 +471,26 @@ export class ChipEndpoint implements Endpoint {
     return this.closing;
   }
 
+  /** Resolves when the child exited or `ms` passed; the timer keeps the process alive meanwhile. */
+  private exitWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+  }
+
   private async stop(): Promise<void> {
     const child = this.child;
     const running = (): boolean => child.exitCode === null && child.signalCode === null;
+    this.setReferenced(true); // a pending close keeps the process alive until it is done
     if (running() && this.failure === undefined) {
       const bye = new MailboxFrame();
       bye.state = MailboxState.SHUTDOWN;
       this.transport.send(bye.bytes);
       const grace = this.options.shutdownGraceMs ?? 2000;
-      await Promise.race([this.exited, new Promise((r) => setTimeout(r, grace).unref())]);
+      await this.exitWithin(grace);
     }
     if (running()) {
       child.kill('SIGKILL');
-      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+      await this.exitWithin(2000);
     }
     this.fail(new BackendError(`worker ${this.workerId} is closed`));
   }}

@@ -4,16 +4,16 @@ import { DeviceContext } from '../context/device-context';
 import { LocalEndpoint } from './local-endpoint';
 import { Worker } from './worker';
 import { WorkerOptions } from './worker-options';
-import { createLevel3Worker } from './level3';
+import { L3WorkerOptions, createL3Worker } from '../l3/create-l3-worker';
 
 /**
  * Creates a worker. Level 2 (default) loads the backend into this process and drives it through
- * a device context; level 3 spawns one chip child per device id.
+ * a device context; level 3 spawns one chip child process per device id (see `createL3Worker`).
  *
  * @example
  * const worker = await createWorker({ level: 2, backend: '@simpler/hal-sim', backendOptions: { platform: 'a2a3sim' } });
  */
-export async function createWorker(options: WorkerOptions = {}): Promise<Worker> {
+export async function createWorker(options: WorkerOptions | L3WorkerOptions = {}): Promise<Worker> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError(`createWorker options must be an object, got ${describe(options)}`);
   }
@@ -22,7 +22,7 @@ export async function createWorker(options: WorkerOptions = {}): Promise<Worker>
     case 2:
       return createL2Worker(options);
     case 3:
-      return createLevel3Worker(options);
+      return createL3Worker(options);
     default:
       throw new InvalidArgumentError(`level must be 2 or 3, got ${describe(level)}`);
   }

@@ -1,0 +1,155 @@
+import { sizeLabel } from '../bench/bench-budget';
+import { ThroughputPoint } from '../bench/bench-result';
+
+/** What the benchmark chart draws. */
+export interface ChartData {
+  /** Datacopy throughput (GB/s) against size, by series. */
+  readonly throughput: Readonly<Record<string, readonly ThroughputPoint[]>>;
+  /** Ping-pong round-trip latencies (us), by series. */
+  readonly pingPong: Readonly<Record<string, ArrayLike<number>>>;
+  /** Subtitle, e.g. the command and date. */
+  readonly subtitle?: string;
+}
+
+const W = 960;
+const PANEL_H = 360;
+const M = { left: 72, right: 200, top: 56, bottom: 52 };
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"';
+
+/** Escapes text for XML content and attribute values. */
+export function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+/** "Nice" linear ticks from 0 to at least `max`. */
+function linearTicks(max: number): number[] {
+  const raw = max / 5 || 1;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  const ticks: number[] = [];
+  for (let t = 0; t <= max + step * 0.999; t += step) ticks.push(Number(t.toPrecision(6)));
+  return ticks;
+}
+
+/** Decades (and 2x, 5x) covering `[min, max]` on a log axis. */
+function logTicks(min: number, max: number): number[] {
+  const ticks: number[] = [];
+  for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** e;
+      if (v >= min / 1.0001 && v <= max * 1.0001) ticks.push(Number(v.toPrecision(6)));
+    }
+  }
+  return ticks;
+}
+
+function frame(y0: number, title: string, xLabel: string, yLabel: string): string[] {
+  const x1 = W - M.right;
+  const y1 = y0 + PANEL_H - M.bottom;
+  return [
+    `<text x="${M.left}" y="${y0 + 30}" font-size="17" font-weight="600" ${FONT}>${xmlEscape(title)}</text>`,
+    `<rect x="${M.left}" y="${y0 + M.top}" width="${x1 - M.left}" height="${y1 - y0 - M.top}" fill="#fafafa" stroke="#999"/>`,
+    `<text x="${(M.left + x1) / 2}" y="${y1 + 40}" font-size="13" text-anchor="middle" ${FONT}>${xmlEscape(xLabel)}</text>`,
+    `<text transform="translate(20 ${(y0 + M.top + y1) / 2}) rotate(-90)" font-size="13" text-anchor="middle" ${FONT}>${xmlEscape(yLabel)}</text>`,
+  ];
+}
+
+function legend(y0: number, names: readonly string[]): string[] {
+  const x = W - M.right + 16;
+  return names.flatMap((name, i) => [
+    `<rect x="${x}" y="${y0 + M.top + 8 + i * 22}" width="14" height="4" fill="${PALETTE[i % PALETTE.length]}"/>`,
+    `<text x="${x + 20}" y="${y0 + M.top + 14 + i * 22}" font-size="12" ${FONT}>${xmlEscape(name)}</text>`,
+  ]);
+}
+
+function throughputPanel(y0: number, data: ChartData['throughput']): string[] {
+  const names = Object.keys(data).filter((n) => data[n]!.length > 0);
+  const points = names.flatMap((n) => data[n]!);
+  const out = frame(y0, 'Datacopy throughput against size', 'copy size (log scale)', 'throughput (GB/s)');
+  if (points.length === 0) return out;
+  const sizes = [...new Set(points.map((p) => p.bytes))].sort((a, b) => a - b);
+  const yTicks = linearTicks(Math.max(...points.map((p) => p.value)));
+  const yMax = yTicks[yTicks.length - 1]!;
+  const lx = Math.log2(sizes[0]!);
+  const hx = Math.log2(sizes[sizes.length - 1]!);
+  const x = (b: number): number => M.left + 24 + ((Math.log2(b) - lx) / (hx - lx || 1)) * (W - M.right - M.left - 48);
+  const top = y0 + M.top;
+  const bottom = y0 + PANEL_H - M.bottom;
+  const y = (v: number): number => bottom - (v / yMax) * (bottom - top - 8);
+  for (const t of yTicks) {
+    out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e3e3e3"/>`);
+    out.push(`<text x="${M.left - 8}" y="${(y(t) + 4).toFixed(1)}" font-size="11" text-anchor="end" ${FONT}>${fmt(t)}</text>`);
+  }
+  for (const s of sizes) out.push(`<text x="${x(s).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle" ${FONT}>${sizeLabel(s)}</text>`);
+  names.forEach((name, i) => {
+    const colour = PALETTE[i % PALETTE.length];
+    const pts = [...data[name]!].sort((a, b) => a.bytes - b.bytes);
+    out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.map((p) => `${x(p.bytes).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ')}"/>`);
+    for (const p of pts) {
+      out.push(
+        `<circle class="point" data-series="${xmlEscape(name)}" data-bytes="${p.bytes}" data-value="${p.value}" cx="${x(p.bytes).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="4" fill="${colour}">` +
+          `<title>${xmlEscape(`${name}, ${sizeLabel(p.bytes)}: ${p.value.toFixed(2)} GB/s`)}</title></circle>`,
+      );
+    }
+  });
+  return [...out, ...legend(y0, names)];
+}
+
+function latencyPanel(y0: number, data: ChartData['pingPong']): string[] {
+  const names = Object.keys(data).filter((n) => data[n]!.length > 0);
+  const out = frame(y0, 'Ping-pong round-trip latency distribution', 'round-trip time (us, log scale)', 'fraction of round trips at or below');
+  if (names.length === 0) return out;
+  const sorted = names.map((n) => Float64Array.from(data[n]!).sort());
+  const lo = Math.max(0.01, Math.min(...sorted.map((s) => s[0]!)));
+  const hi = Math.max(lo * 10, ...sorted.map((s) => s[s.length - 1]!));
+  const ticks = logTicks(lo, hi);
+  const lx = Math.log10(lo);
+  const hx = Math.log10(hi);
+  const top = y0 + M.top;
+  const bottom = y0 + PANEL_H - M.bottom;
+  const x = (v: number): number => M.left + ((Math.log10(Math.max(v, lo)) - lx) / (hx - lx)) * (W - M.right - M.left);
+  const y = (f: number): number => bottom - f * (bottom - top - 8);
+  for (const f of [0, 0.25, 0.5, 0.75, 0.99, 1]) {
+    out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(f).toFixed(1)}" y2="${y(f).toFixed(1)}" stroke="#e3e3e3"/>`);
+    out.push(`<text x="${M.left - 8}" y="${(y(f) + 4).toFixed(1)}" font-size="11" text-anchor="end" ${FONT}>${f}</text>`);
+  }
+  for (const t of ticks) out.push(`<text x="${x(t).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle" ${FONT}>${fmt(t)}</text>`);
+  sorted.forEach((s, i) => {
+    const colour = PALETTE[i % PALETTE.length];
+    // An empirical CDF, thinned to at most ~300 vertices per series.
+    const stride = Math.max(1, Math.floor(s.length / 300));
+    const pts: string[] = [];
+    for (let k = 0; k < s.length; k += stride) pts.push(`${x(s[k]!).toFixed(1)},${y((k + 1) / s.length).toFixed(1)}`);
+    pts.push(`${x(s[s.length - 1]!).toFixed(1)},${y(1).toFixed(1)}`);
+    out.push(`<polyline class="cdf" data-series="${xmlEscape(names[i]!)}" data-samples="${s.length}" fill="none" stroke="${colour}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    const p50 = s[Math.ceil(0.5 * s.length) - 1]!;
+    out.push(`<circle class="p50" cx="${x(p50).toFixed(1)}" cy="${y(0.5).toFixed(1)}" r="4" fill="${colour}"><title>${xmlEscape(`${names[i]} p50 ${p50.toFixed(3)} us`)}</title></circle>`);
+  });
+  return [...out, ...legend(y0, names)];
+}
+
+/**
+ * Renders the benchmark chart as a standalone SVG document: datacopy throughput against size (one
+ * line per series, one marked point per size) above the ping-pong latency distributions (CDFs).
+ */
+export function renderBenchSvg(data: ChartData): string {
+  const height = 2 * PANEL_H + 40;
+  const body = [
+    `<rect width="${W}" height="${height}" fill="#ffffff"/>`,
+    ...(data.subtitle ? [`<text x="${W - 16}" y="${height - 12}" font-size="11" text-anchor="end" fill="#666" ${FONT}>${xmlEscape(data.subtitle)}</text>`] : []),
+    ...throughputPanel(0, data.throughput),
+    ...latencyPanel(PANEL_H + 20, data.pingPong),
+  ];
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" role="img" aria-label="simpler-region benchmark">\n` +
+    `<title>simpler-region benchmark</title>\n` +
+    body.map((l) => `  ${l}`).join('\n') +
+    `\n</svg>\n`
+  );
+}
