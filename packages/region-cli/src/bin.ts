@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-import { main } from './program';
+import { run } from './program';
 
-// Exit explicitly once output is flushed: a backend thread or child left behind by a failure must not keep the CLI alive.
-void main(process.argv).then((code) => {
-  process.stdout.write('', () => process.exit(code));
+void run(process.argv).then(({ exitCode, detached }) => {
+  process.exitCode = exitCode;
+  // A chip child lives on its own stdin; everything else exits explicitly once output is flushed,
+  // so a backend thread or child left behind by a failure cannot keep the CLI alive.
+  if (!detached) process.stdout.write('', () => process.exit(exitCode));
 });

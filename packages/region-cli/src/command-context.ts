@@ -8,4 +8,6 @@ export interface CommandContext {
   exitCode: number;
   /** True when `--verbose` is on the command line. */
   verbose: boolean;
+  /** Set by a command (`child`) whose work goes on after its action returns: the process must not be exited. */
+  detached: boolean;
 }

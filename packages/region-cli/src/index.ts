@@ -1,4 +1,4 @@
-export { main, buildProgram, cliVersion, EXIT_USAGE, EXIT_FAILURE } from './program';
+export { main, run, buildProgram, cliVersion, EXIT_USAGE, EXIT_FAILURE } from './program';
 export type { CliIo } from './cli-io';
 export { processIo, isInteractive } from './cli-io';
 export type { CommandContext } from './command-context';

@@ -62,7 +62,18 @@ export function buildProgram(ctx: CommandContext): Command {
  * with the error's code and message (stack only with `--verbose`).
  */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  const ctx: CommandContext = { io, exitCode: 0, verbose: argv.includes('--verbose') };
+  return (await run(argv, io)).exitCode;
+}
+
+/** Like {@link main}, and also says whether the command handed the process over to long-lived work (`child`). */
+export async function run(argv: readonly string[], io: CliIo = processIo()): Promise<{ exitCode: number; detached: boolean }> {
+  const ctx: CommandContext = { io, exitCode: 0, verbose: argv.includes('--verbose'), detached: false };
+  const exitCode = await runIn(ctx, argv);
+  return { exitCode, detached: ctx.detached && exitCode === 0 };
+}
+
+async function runIn(ctx: CommandContext, argv: readonly string[]): Promise<number> {
+  const { io } = ctx;
   const program = buildProgram(ctx);
   if (argv.length <= 2) {
     io.err('simpler-region: missing command; run `simpler-region --help` to list them\n');

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   DeviceContext,
   Endpoint,
@@ -7,7 +5,6 @@ import {
   InvalidArgumentError,
   LocalEndpoint,
   MappedRegion,
-  UnsupportedError,
   WaitTimeoutError,
   Worker,
   createWorker,
@@ -131,12 +128,13 @@ describe('createWorker at level 2 with an injected backend', () => {
     expect(t.destroyed).toBe(1);
   });
 
-  it('rejects unknown levels; level 3 is ENOTSUP until the chip child lands', async () => {
+  it('rejects unknown levels and hands level 3 to the chip-child factory', async () => {
     await expect(createWorker({ level: 4 as never, backend: createTestBackend().backend })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(createWorker(null as never)).rejects.toBeInstanceOf(InvalidArgumentError);
-    if (!existsSync(join(__dirname, '../src/l3/create-l3-worker.ts'))) {
-      await expect(createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0] })).rejects.toBeInstanceOf(UnsupportedError);
-    }
+    // An in-process instance cannot reach a chip child: the L3 factory refuses it before spawning.
+    const t = createTestBackend();
+    await expect(createWorker({ level: 3, backend: t.backend, deviceIds: [0] })).rejects.toThrow(/level-3 worker needs the backend as a module name/);
+    expect(t.calls).toEqual([]);
   });
 });
 

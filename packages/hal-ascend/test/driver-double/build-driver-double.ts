@@ -74,7 +74,7 @@ export function buildDriverDouble(outDir: string, options: DriverDoubleBuildOpti
   const cc = (args: string[]): void => {
     execFileSync('cc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   };
-  cc([...CC_FLAGS, `-Wl,-soname,${coreName}`, '-o', controlPath, join(SOURCE_DIR, 'dd-core.c')]);
+  cc([...CC_FLAGS, `-Wl,-soname,${coreName}`, '-o', controlPath, join(SOURCE_DIR, 'dd-core.c'), join(SOURCE_DIR, 'dd-device.c')]);
   // $ORIGIN lets the thin libraries find this build's core next to them, wherever outDir is.
   const link = [controlPath, '-Wl,-rpath,$ORIGIN'];
   cc([...CC_FLAGS, ...defines, '-o', halPath, join(SOURCE_DIR, 'dd-hal.c'), ...link]);

@@ -22,4 +22,7 @@ int ddi_acl_free(void *dev_ptr);
 int ddi_acl_reset_device(int32_t device_id);
 int ddi_acl_finalize(void);
 
+/* True when [addr, addr + len) lies inside one live device allocation (device addresses). */
+int ddi_inside_device_memory(uint64_t addr, uint64_t len);
+
 #endif

@@ -42,9 +42,14 @@ export interface DriverDoubleControl {
   deviceFailedSeq(): number;
 }
 
+// Handles stay referenced for the life of the process: koffi unloads a collected library, and
+// the double's device thread may still be running inside it.
+const keepLoaded: KoffiModule.LibraryHandle[] = [];
+
 /** Binds the control API of the core library at `controlPath`. */
 export function openDriverDoubleControl(controlPath: string): DriverDoubleControl {
   const lib = koffi.load(controlPath);
+  keepLoaded.push(lib);
   const f = <T>(proto: string): T => lib.func(proto) as unknown as T;
   const reset = f<() => void>('void dd_reset(void)');
   const failNext = f<(call: string, code: number) => number>('int dd_fail_next(const char *call, int code)');

@@ -1,13 +1,48 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { UnsupportedError } from '@simpler/abi';
+import * as core from '@simpler/region-core';
 import { CommandContext } from '../command-context';
+import { integerOption } from '../parse/int-option';
 
-/** Adds `child` (pending). */
-export function registerChildCommand(program: Command, _ctx: CommandContext): void {
+interface ChildFlags {
+  deviceId: number;
+  backend: string;
+  backendOptions?: string;
+  segmentPrefix?: string;
+}
+
+type ChipChildEntry = (argv: readonly string[]) => Promise<void> | void;
+
+/** region-core's chip child entry, under whichever name this build exports it. */
+function chipChildEntry(): ChipChildEntry {
+  const exports = core as unknown as Record<string, unknown>;
+  const entry = exports['runChipChild'] ?? exports['chipChildMain'];
+  if (typeof entry !== 'function') throw new UnsupportedError('this build of @simpler/region-core has no chip child entry (runChipChild)');
+  return entry as ChipChildEntry;
+}
+
+/** Adds `child`: the chip child process of spec section 9, for L3 parents written in any language. */
+export function registerChildCommand(program: Command, ctx: CommandContext): void {
   program
     .command('child')
-    .description('child (not available yet)')
-    .action(() => {
-      throw new UnsupportedError('child is not available yet');
+    .description('run as an L3 chip child (spec section 9): 4096-byte mailbox frames on stdin/stdout, logs on stderr')
+    .addOption(new Option('--device-id <n>', 'device this child owns').argParser(integerOption(0, 0xffffffff)).makeOptionMandatory())
+    .addOption(new Option('--backend <module>', 'backend module name or path, resolved from the working directory').makeOptionMandatory())
+    .option('--backend-options <json>', 'JSON object passed to the backend factory')
+    .option('--segment-prefix <prefix>', 'accepted side-band segment name prefix (default simpler-hdmr-<parent pid>-)')
+    .addHelpText(
+      'after',
+      '\nThe child writes one frame when ready (state 6 init done, or state 5 with a negative error), then answers\n' +
+        'every request frame with exactly one reply frame; a frame with state 3 makes it release everything and\n' +
+        'exit 0. Nothing but frames is ever written to stdout. See docs/cli.md and the L3 protocol docs.',
+    )
+    .action(async (flags: ChildFlags) => {
+      const argv = ['--device-id', String(flags.deviceId), '--backend', flags.backend];
+      if (flags.backendOptions !== undefined) argv.push('--backend-options', flags.backendOptions);
+      if (flags.segmentPrefix !== undefined) argv.push('--segment-prefix', flags.segmentPrefix);
+      const entry = chipChildEntry();
+      // From here the child owns stdout and decides when the process ends (shutdown frame or end of stdin).
+      ctx.detached = true;
+      await entry(argv);
     });
 }

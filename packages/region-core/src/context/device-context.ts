@@ -39,6 +39,8 @@ export interface DeviceContextOptions {
   readonly waitTuning?: Partial<WaitTuning>;
 }
 
+function noop(): void {}
+
 /** Wraps anything a backend threw: our typed errors pass through, the rest become `EIO`. */
 function backendFailure(backendName: string, what: string, error: unknown): Error {
   if (isRegionError(error)) return error;
@@ -272,6 +274,8 @@ export class DeviceContext {
     }
     let slice = FIRST_SLICE_MS;
     record.waiters++;
+    // A pending Atomics.waitAsync does not keep Node's event loop alive; this timer does.
+    const keepAlive = setTimeout(noop, deadline - now() + 1);
     try {
       for (;;) {
         const time = now();
@@ -292,6 +296,7 @@ export class DeviceContext {
         if (observed >= t) return this.acquire(record);
       }
     } finally {
+      clearTimeout(keepAlive);
       record.waiters--;
     }
   }

@@ -59,7 +59,6 @@ export class ChipChild {
   private readonly backlog: Uint8Array[] = [];
   private busy = false;
   private stopping = false;
-  private segment: ChildSegment | undefined;
   /** Every segment name this child opened: unlinked for a parent that died without doing it. */
   private readonly seenSegments = new Set<string>();
 
@@ -202,19 +201,19 @@ export class ChipChild {
     try {
       const r = seg.readRequest(op);
       body(seg, r.region, r.offset, r.nbytes);
+      seg.writeStatus(0);
     } catch (error) {
       seg.writeStatus(isRegionError(error) ? error.errno : ERRNO.EIO);
       throw error;
+    } finally {
+      seg.close();
     }
-    seg.writeStatus(0);
     return 0;
   }
 
+  /** Opened afresh for every request: a name may be reused for a new file, and a cached descriptor would miss it. */
   private segmentNamed(name: string): ChildSegment {
-    if (this.segment?.name === name) return this.segment;
     const seg = ChildSegment.open(name, this.segmentPrefix);
-    this.segment?.close();
-    this.segment = seg;
     this.seenSegments.add(seg.filePath);
     return seg;
   }
@@ -250,8 +249,6 @@ export class ChipChild {
     if (this.stopping) return;
     this.stopping = true;
     this.backlog.length = 0;
-    this.segment?.close();
-    this.segment = undefined;
     if (parentGone) {
       for (const file of this.seenSegments) {
         try {
