@@ -1,7 +1,7 @@
 import { BackendModule } from '@simpler/abi';
 import * as halSim from '@simpler/hal-sim';
 import * as halStub from '@simpler/hal-stub';
-import { describeBackendContract } from './contract/backend-contract-suite';
+import { describeBackendContract } from '@simpler/abi/testing';
 
 // Each backend package must also have the BackendModule shape the core loads by name.
 const modules: Array<[string, BackendModule]> = [

@@ -1,6 +1,21 @@
 // The one backend contract suite (docs/architecture.md): it exercises the raw RegionBackend
-// contract of @simpler/abi, without the core, against every backend that can run here.
-import { BACKEND_ABI_VERSION, BackendAllocation, RegionBackend, isRegionError } from '@simpler/abi';
+// contract, without the core. Published as `@simpler/abi/testing` so every backend, ours or a
+// third party's, runs the same checks from its own tests. Assertions use node:assert, so any
+// runner with describe/it globals works.
+import assert from 'node:assert/strict';
+import { BACKEND_ABI_VERSION } from '../backend/region-backend';
+import type { BackendAllocation } from '../backend/backend-allocation';
+import type { RegionBackend } from '../backend/region-backend';
+import { isRegionError } from '../errors';
+
+type Body = () => void | Promise<void>;
+/** The slice of a test runner the suite needs (Jest, Vitest and node:test-style globals fit). */
+export interface TestRunnerApi {
+  describe(name: string, body: () => void): void;
+  it(name: string, body: Body, timeoutMs?: number): void;
+  beforeEach(body: Body): void;
+  afterEach(body: Body): void;
+}
 
 /** What the suite should expect from the backend under test. */
 export interface BackendContractExpectations {
@@ -16,8 +31,8 @@ const SIGNAL1 = 128;
 const DATA = 192;
 
 function expectCode(err: unknown, code: string): void {
-  expect(isRegionError(err)).toBe(true);
-  expect(err).toMatchObject({ code });
+  assert.ok(isRegionError(err), `expected a RegionError with code ${code}, got ${String(err)}`);
+  assert.equal(err.code, code);
 }
 
 function hostWaitAtLeast(w: Int32Array, index: number, target: number, timeoutMs: number): boolean {
@@ -36,7 +51,9 @@ export function describeBackendContract(
   label: string,
   factory: () => Promise<RegionBackend>,
   expectations: BackendContractExpectations,
+  runner: TestRunnerApi = globalThis as unknown as TestRunnerApi,
 ): void {
+  const { describe, it, beforeEach, afterEach } = runner;
   const roundTrip = expectations.roundTrip ?? expectations.supported;
 
   describe(`backend contract: ${label}`, () => {
@@ -57,14 +74,14 @@ export function describeBackendContract(
     });
 
     it('identifies itself: name, abiVersion, platform, deviceId', () => {
-      expect(typeof backend.name).toBe('string');
-      expect(backend.name).toMatch(/^@simpler\/hal-/);
-      expect(backend.abiVersion).toBe(BACKEND_ABI_VERSION);
-      expect(typeof backend.platform).toBe('string');
-      expect(backend.platform.length).toBeGreaterThan(0);
-      expect(Number.isSafeInteger(backend.deviceId) && backend.deviceId >= 0).toBe(true);
-      expect(typeof backend.allocate).toBe('function');
-      expect(typeof backend.destroy).toBe('function');
+      assert.equal(typeof backend.name, 'string');
+      assert.ok(backend.name.length > 0);
+      assert.equal(backend.abiVersion, BACKEND_ABI_VERSION);
+      assert.equal(typeof backend.platform, 'string');
+      assert.ok(backend.platform.length > 0);
+      assert.ok(Number.isSafeInteger(backend.deviceId) && backend.deviceId >= 0);
+      assert.equal(typeof backend.allocate, 'function');
+      assert.equal(typeof backend.destroy, 'function');
     });
 
     if (!expectations.supported) {
@@ -79,8 +96,8 @@ export function describeBackendContract(
             err = e;
           }
           expectCode(err, 'ENOTSUP');
-          expect((err as Error).message).toContain(op);
-          expect((err as Error).message).toContain(backend.platform);
+          assert.ok((err as Error).message.includes(op), (err as Error).message);
+          assert.ok((err as Error).message.includes(backend.platform), (err as Error).message);
         }
       });
       return;
@@ -90,16 +107,16 @@ export function describeBackendContract(
       for (const size of [64, 4096, 65_536 + 64]) {
         const a = backend.allocate(size);
         try {
-          expect(a.bytes).toBeInstanceOf(Uint8Array);
-          expect(a.bytes.length).toBe(size);
-          expect(a.bytes.every((x) => x === 0)).toBe(true);
-          expect(typeof a.deviceBase).toBe('bigint');
-          expect(a.deviceBase).not.toBe(0n);
-          expect(a.deviceBase % 64n).toBe(0n);
-          expect(typeof a.hostBase).toBe('bigint');
-          expect(a.deviceBase).not.toBe(a.hostBase);
+          assert.ok(a.bytes instanceof Uint8Array);
+          assert.equal(a.bytes.length, size);
+          assert.ok(a.bytes.every((x) => x === 0), 'allocation is not zero-filled');
+          assert.equal(typeof a.deviceBase, 'bigint');
+          assert.notEqual(a.deviceBase, 0n);
+          assert.equal(a.deviceBase % 64n, 0n);
+          assert.equal(typeof a.hostBase, 'bigint');
+          assert.notEqual(a.deviceBase, a.hostBase);
         } finally {
-          expect(() => a.release()).not.toThrow();
+          a.release();
         }
       }
     });
@@ -126,7 +143,7 @@ export function describeBackendContract(
         for (let j = i + 1; j < ranges.length; j++) {
           const [a0, a1] = ranges[i];
           const [b0, b1] = ranges[j];
-          expect(a1 <= b0 || b1 <= a0).toBe(true);
+          assert.ok(a1 <= b0 || b1 <= a0, `device ranges ${i} and ${j} overlap`);
         }
       }
     });
@@ -146,13 +163,13 @@ export function describeBackendContract(
           a.flush?.(0, a.bytes.length);
           Atomics.store(w, SIGNAL0 / 4, seq);
           Atomics.notify(w, SIGNAL0 / 4);
-          expect(hostWaitAtLeast(w, SIGNAL1 / 4, seq, 10_000)).toBe(true);
+          assert.ok(hostWaitAtLeast(w, SIGNAL1 / 4, seq, 10_000), `device did not answer seq ${seq}`);
           a.invalidate?.(0, a.bytes.length);
           let wrong = -1;
           for (let i = 0; i < n && wrong < 0; i++) {
             if (a.bytes[DATA + n + i] !== (((seq * 17 + i * 5) & 0xff) ^ ((seq + i * 3) & 0xff))) wrong = i;
           }
-          expect({ n, seq, wrong }).toEqual({ n, seq, wrong: -1 });
+          assert.deepEqual({ n, seq, wrong }, { n, seq, wrong: -1 });
         }
         await backend.synchronize();
       }

@@ -1,0 +1,2 @@
+export { describeBackendContract } from './backend-contract-suite';
+export type { BackendContractExpectations, TestRunnerApi } from './backend-contract-suite';

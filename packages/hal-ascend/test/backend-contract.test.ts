@@ -1,0 +1,20 @@
+import { describeBackendContract } from '@simpler/abi/testing';
+import { createBackend } from '../src';
+import { CAN_BUILD, DoubleFixture, buildFixture, expectNothingHeld } from './fixture';
+
+// The shared backend contract suite, run against hal-ascend + the C test-double driver.
+// The double's device thread is driven directly by round-trip.test.ts: the backend itself has
+// no kernel-launch path, so the suite's launch-based round trip is off.
+if (CAN_BUILD) {
+  let fx: DoubleFixture;
+  beforeAll(() => {
+    fx = buildFixture();
+  });
+  afterAll(() => expectNothingHeld(fx.dd));
+  describeBackendContract('hal-ascend + driver double', async () => createBackend({ deviceId: 0, ...fx.libs }), {
+    supported: true,
+    roundTrip: false,
+  });
+} else {
+  it.skip('backend contract: hal-ascend (no C compiler to build the driver double)', () => undefined);
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// L3 benchmark over the built dist (build region-core first). Compares, in one run:
+//  - control round trip: a notify through a chip child  vs  a raw ping-pong of 4096-byte frames
+//    between this process and a trivial Node child over the same kind of pipes (goal <= 1.3x);
+//  - bulk: 16 MiB h2region and region2h through a chip child  vs  in-process Buffer.copy of
+//    16 MiB (goal >= 0.25x of its throughput).
+// Usage: node tools/bench-l3.js [--iterations N] [--backend <module>] [--json]
+'use strict';
+
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+
+const root = path.resolve(__dirname, '..');
+const { ChipEndpoint } = require(path.join(root, 'packages/region-core/dist/l3/chip-endpoint.js'));
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const ITER = Number(flag('--iterations', '20000'));
+const BULK = 16 << 20;
+const BULK_ITER = Number(flag('--bulk-iterations', '40'));
+const BACKEND = flag('--backend', require.resolve('@simpler/hal-sim', { paths: [root] }));
+
+function stats(samples) {
+  const s = Float64Array.from(samples).sort();
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { median: at(0.5), p99: at(0.99) };
+}
+
+/** Raw baseline: the child echoes every chunk it reads; the parent waits for 4096 bytes back. */
+async function rawPingPong(iterations) {
+  const echo = "process.stdin.on('data', (c) => process.stdout.write(c));";
+  const child = spawn(process.execPath, ['-e', echo], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const frame = Buffer.alloc(4096, 7);
+  const samples = [];
+  let got = 0;
+  let done;
+  child.stdout.on('data', (c) => {
+    got += c.length;
+    if (got >= 4096) {
+      got -= 4096;
+      done();
+    }
+  });
+  const once = () =>
+    new Promise((resolve) => {
+      done = resolve;
+      child.stdin.write(frame);
+    });
+  for (let i = 0; i < 2000; i++) await once(); // warm-up
+  for (let i = 0; i < iterations; i++) {
+    const t = performance.now();
+    await once();
+    samples.push((performance.now() - t) * 1000);
+  }
+  child.stdin.end();
+  await new Promise((r) => child.once('exit', r));
+  return stats(samples);
+}
+
+async function chipNotify(chip, iterations) {
+  const h = await chip.open(4096, 1, 0);
+  let v = 0;
+  for (let i = 0; i < 2000; i++) await chip.notify(h, 0, ++v);
+  const samples = [];
+  for (let i = 0; i < iterations; i++) {
+    const t = performance.now();
+    await chip.notify(h, 0, ++v);
+    samples.push((performance.now() - t) * 1000);
+  }
+  await chip.close(h);
+  return stats(samples);
+}
+
+function gibps(bytes, ms) {
+  return bytes / (1 << 30) / (ms / 1000);
+}
+
+async function bulk(chip) {
+  const h = await chip.open(BULK, 1, 0);
+  const src = Buffer.alloc(BULK, 0x5a);
+  for (let i = 0; i < 3; i++) {
+    await chip.h2region(h, 0, src);
+    await chip.region2h(h, 0, BULK);
+  }
+  const inMs = [];
+  const outMs = [];
+  for (let i = 0; i < BULK_ITER; i++) {
+    let t = performance.now();
+    await chip.h2region(h, 0, src);
+    inMs.push(performance.now() - t);
+    t = performance.now();
+    await chip.region2h(h, 0, BULK);
+    outMs.push(performance.now() - t);
+  }
+  await chip.close(h);
+  const dst = Buffer.alloc(BULK);
+  for (let i = 0; i < 5; i++) src.copy(dst);
+  const copyMs = [];
+  for (let i = 0; i < BULK_ITER; i++) {
+    const t = performance.now();
+    src.copy(dst);
+    copyMs.push(performance.now() - t);
+  }
+  return {
+    in: gibps(BULK, stats(inMs).median),
+    out: gibps(BULK, stats(outMs).median),
+    copy: gibps(BULK, stats(copyMs).median),
+  };
+}
+
+async function main() {
+  const raw = await rawPingPong(ITER);
+  const chip = await ChipEndpoint.spawn({ deviceId: 0, backend: BACKEND });
+  try {
+    const notify = await chipNotify(chip, ITER);
+    const b = await bulk(chip);
+    const rows = [
+      ['control round trip, median (us)', notify.median, raw.median, notify.median / raw.median, '<= 1.3'],
+      ['control round trip, p99 (us)', notify.p99, raw.p99, notify.p99 / raw.p99, ''],
+      ['h2region 16 MiB (GiB/s)', b.in, b.copy, b.in / b.copy, '>= 0.25'],
+      ['region2h 16 MiB (GiB/s)', b.out, b.copy, b.out / b.copy, '>= 0.25'],
+    ];
+    if (args.includes('--json')) {
+      console.log(JSON.stringify(rows));
+      return;
+    }
+    const pad = (s, n) => String(s).padEnd(n);
+    console.log(`L3 benchmark (node ${process.version}, backend ${path.basename(path.dirname(path.dirname(BACKEND)))}, ${ITER} round trips, ${BULK_ITER} x 16 MiB)`);
+    console.log(`${pad('measure', 34)}${pad('value', 10)}${pad('baseline', 10)}${pad('ratio', 8)}goal`);
+    for (const [name, v, base, ratio, goal] of rows) {
+      console.log(`${pad(name, 34)}${pad(v.toFixed(2), 10)}${pad(base.toFixed(2), 10)}${pad(ratio.toFixed(2), 8)}${goal}`);
+    }
+    console.log('baselines: raw 4096-byte pipe ping-pong with a trivial Node child; in-process Buffer.copy of 16 MiB');
+  } finally {
+    await chip.shutdown();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
