@@ -45,12 +45,13 @@ export class DeviceAddressSpace implements DeviceMemory {
   /** Applies one allocation-table message from the host. */
   apply(msg: AllocMessage): void {
     if (msg.type === 'map') {
-      const len = msg.memory.byteLength;
+      // The device sees only the allocation itself, never the host's guard bytes around it.
+      const len = msg.byteLength;
       this.mappings.push({
         base: msg.base,
         end: msg.base + len,
-        u8: new Uint8Array(msg.memory),
-        i32: new Int32Array(msg.memory, 0, Math.floor(len / 4)),
+        u8: new Uint8Array(msg.memory, msg.byteOffset, len),
+        i32: new Int32Array(msg.memory, msg.byteOffset, Math.floor(len / 4)),
         live: msg.live,
       });
       return;

@@ -31,7 +31,15 @@ export interface DeviceThreadData {
 
 /** Host → device, on the allocation port (drained synchronously by the device on a miss). */
 export type AllocMessage =
-  | { readonly type: 'map'; readonly base: number; readonly memory: SharedArrayBuffer; readonly live: Int32Array }
+  | {
+      readonly type: 'map';
+      readonly base: number;
+      readonly memory: SharedArrayBuffer;
+      readonly live: Int32Array;
+      /** Where the allocation starts inside `memory` and how long it is (guard bytes lie outside). */
+      readonly byteOffset: number;
+      readonly byteLength: number;
+    }
   | { readonly type: 'unmap'; readonly base: number };
 
 /** Host → device, on the thread's main port, in launch order. */

@@ -3,3 +3,5 @@ export type { SimBackendOptions } from './sim-backend';
 export type { DeviceAddress, DeviceMemory, DeviceKernel } from './device-memory';
 export { ROUND_TRIP_KERNEL, ROUND_TRIP_DEFAULT_TIMEOUT_US, roundTripKernel } from './round-trip-kernel';
 export { DEVICE_ADDRESS_BASE, DEVICE_ALLOCATION_ALIGN } from './device-protocol';
+export { GUARD_ALIGN, GUARD_BYTES_MAX } from './guard-bytes';
+export type { GuardReport, GuardViolation } from './guard-bytes';

@@ -27,6 +27,7 @@ import {
   DeviceThreadData,
 } from './device-protocol';
 import { ROUND_TRIP_KERNEL } from './round-trip-kernel';
+import { GuardReport, GuardViolation, GuardedBlock, guardSizeOf } from './guard-bytes';
 
 /** Package name of the simulator backend, as the core checks it. */
 export const BACKEND_NAME = '@simpler/hal-sim';
@@ -39,6 +40,11 @@ export interface SimBackendOptions extends BackendOptions {
   readonly platform?: string;
   /** User kernels to register: kernel name → path of a JS module (relative paths use the cwd). */
   readonly kernels?: Readonly<Record<string, string>>;
+  /**
+   * Test aid: bytes of patterned guard (rounded up to 64) before and after every allocation, in
+   * the same shared memory; `checkGuards()` reports any that changed. Default 0 (no guards).
+   */
+  readonly guardBytes?: number;
 }
 
 // Node 20 has Atomics.waitAsync; the ES2022 lib typings do not.
@@ -83,6 +89,9 @@ export class SimBackend implements RegionBackend {
   private readonly controlBytes: Uint8Array;
   private readonly kernelNames = new Set<string>([ROUND_TRIP_KERNEL]);
   private readonly liveFlags = new Set<Int32Array>();
+  private readonly guardSize: number;
+  private readonly guarded = new Set<GuardedBlock>();
+  private readonly releasedViolations: GuardViolation[] = [];
   private readonly started: Promise<void>;
   private nextDeviceBase = DEVICE_ADDRESS_BASE;
   private launched = 0;
@@ -110,6 +119,7 @@ export class SimBackend implements RegionBackend {
     if (typeof kernels !== 'object' || kernels === null || Array.isArray(kernels)) {
       throw new InvalidArgumentError(`createBackend: kernels must be an object of name → module path, got ${String(kernels)}`);
     }
+    this.guardSize = guardSizeOf(options.guardBytes);
     const script = deviceThreadScript();
     this.platform = platform;
     this.deviceId = deviceId;
@@ -153,9 +163,10 @@ export class SimBackend implements RegionBackend {
     if (totalBytes > DEVICE_ADDRESS_LIMIT - base) {
       throw new OutOfMemoryError(`allocate: ${totalBytes} bytes do not fit in the simulated device address space`);
     }
+    const guard = this.guardSize;
     let memory: SharedArrayBuffer;
     try {
-      memory = new SharedArrayBuffer(totalBytes);
+      memory = new SharedArrayBuffer(totalBytes + 2 * guard);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       if (e instanceof RangeError) {
@@ -168,15 +179,22 @@ export class SimBackend implements RegionBackend {
     const live = new Int32Array(new SharedArrayBuffer(4));
     live[0] = 1;
     this.liveFlags.add(live);
-    this.postAlloc({ type: 'map', base, memory, live });
+    this.postAlloc({ type: 'map', base, memory, live, byteOffset: guard, byteLength: totalBytes });
+    const block = guard > 0 ? new GuardedBlock(memory, guard, totalBytes, BigInt(base)) : undefined;
+    if (block) this.guarded.add(block);
     let released = false;
     return {
-      bytes: new Uint8Array(memory),
+      bytes: block ? block.view : new Uint8Array(memory),
       hostBase: 0n,
       deviceBase: BigInt(base),
       release: () => {
         if (released) return;
         released = true;
+        if (block) {
+          // Checked now: once released, nobody can look at these guards again.
+          block.collect(this.releasedViolations);
+          this.guarded.delete(block);
+        }
         // Synchronous from the host's view: from here on, any device access to the range faults.
         Atomics.store(live, 0, 0);
         this.liveFlags.delete(live);
@@ -204,6 +222,16 @@ export class SimBackend implements RegionBackend {
     if (!isFile(file)) throw new InvalidArgumentError(`registerKernel: kernel module ${file} for '${name}' does not exist`);
     this.post({ type: 'register', name, path: file });
     this.kernelNames.add(name);
+  }
+
+  /**
+   * With the `guardBytes` option: checks the guards of every live allocation, plus what was found
+   * when earlier allocations were released. Without guards it always reports ok.
+   */
+  checkGuards(): GuardReport {
+    const violations = [...this.releasedViolations];
+    for (const block of this.guarded) block.collect(violations);
+    return { ok: violations.length === 0, violations };
   }
 
   /** Names of the kernels that can be launched: `round-trip` plus the registered ones. */

@@ -31,6 +31,24 @@ describe('simpler-region roundtrip', () => {
     expect(report.latencyUs.p99).toBeLessThanOrEqual(report.latencyUs.max);
   });
 
+  it('--level 3 --device-ids 0,1 runs both chip children concurrently and verifies every iteration', () => {
+    const r = runCli(['roundtrip', '--json', '--iters', '50', '--level', '3', '--device-ids', '0,1']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = parseReport(r.stdout);
+    expect(report).toMatchObject({ ok: true, backend: '@simpler/hal-sim', level: 3, iters: 50 });
+    expect(report.devices).toEqual([
+      expect.objectContaining({ deviceId: 0, verified: 50 }),
+      expect.objectContaining({ deviceId: 1, verified: 50 }),
+    ]);
+  });
+
+  it('--level 3 on the stub fails with ENOTSUP (exit 1) and leaves no child behind', () => {
+    const r = runCli(['roundtrip', '--json', '--iters', '2', '--level', '3', '--backend', '@simpler/hal-stub']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^simpler-region: ENOTSUP: /);
+  });
+
   it('honours --platform, --data-bytes (1 byte and 1 MiB) and reports them', () => {
     const small = parseReport(runCli(['roundtrip', '--json', '--iters', '5', '--data-bytes', '1', '--platform', 'a5sim']).stdout);
     expect(small).toMatchObject({ ok: true, platform: 'a5sim', dataBytes: 1, iters: 5 });

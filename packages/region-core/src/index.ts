@@ -40,3 +40,5 @@ export { createL3Worker } from './l3/create-l3-worker';
 export type { L3WorkerOptions } from './l3/create-l3-worker';
 export type { Endpoint, EndpointInfo } from './worker/endpoint';
 export { LocalEndpoint } from './worker/local-endpoint';
+export { main as runChipChild, parseChipChildArgs } from './l3/chip-child-main';
+export type { ChipChildArgs } from './l3/chip-child-main';

@@ -60,6 +60,31 @@ describe('handles', () => {
     void b.destroy();
   });
 
+  it('are not handed out again after close', () => {
+    const ctx = new DeviceContext(createTestBackend().backend);
+    const seen = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const h = ctx.open(64, 1);
+      expect(seen.has(h)).toBe(false);
+      seen.add(h);
+      ctx.close(h);
+    }
+    void ctx.destroy();
+  });
+
+  it('a handle used just before close or destroy is rejected right after', async () => {
+    const ctx = new DeviceContext(createTestBackend().backend);
+    const a = ctx.open(64, 1);
+    const b = ctx.open(64, 1);
+    ctx.notify(a, 0, 1);
+    ctx.close(a);
+    expect(() => ctx.notify(a, 0, 2)).toThrow(InvalidArgumentError);
+    expect(() => ctx.probe(BigInt(a), 0, 0)).toThrow(InvalidArgumentError);
+    ctx.notify(b, 0, 1);
+    await ctx.destroy();
+    expect(() => ctx.notify(b, 0, 2)).toThrow('device context destroyed');
+  });
+
   it('do not reveal host or device addresses', () => {
     const t = createTestBackend();
     const ctx = new DeviceContext(t.backend);

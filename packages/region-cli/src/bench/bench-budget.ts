@@ -10,6 +10,10 @@ export interface BenchBudget {
   readonly pingPongRounds: number;
   /** Unmeasured round trips before those (JIT, thread start). */
   readonly pingPongWarmup: number;
+  /** L3: measured control round trips (a notify through a chip child, and the raw pipe baseline). */
+  readonly l3ControlRounds: number;
+  /** L3: timed datacopies per size and direction (the median is reported). */
+  readonly l3CopyIters: number;
 }
 
 const KiB = 1024;
@@ -19,7 +23,7 @@ const MiB = 1024 * KiB;
 export const REQUIRED_SIZES: readonly number[] = [64 * KiB, MiB, 16 * MiB];
 
 /** `bench --quick`: a few seconds, for tests and a first look. */
-export const QUICK_BUDGET: BenchBudget = { trials: 3, minTrialMs: 12, sizes: [4 * KiB, ...REQUIRED_SIZES], pingPongRounds: 400, pingPongWarmup: 100 };
+export const QUICK_BUDGET: BenchBudget = { trials: 3, minTrialMs: 12, sizes: [4 * KiB, ...REQUIRED_SIZES], pingPongRounds: 400, pingPongWarmup: 100, l3ControlRounds: 300, l3CopyIters: 3 };
 
 /** The full benchmark (what docs/performance.md reports). */
 export const FULL_BUDGET: BenchBudget = {
@@ -28,6 +32,8 @@ export const FULL_BUDGET: BenchBudget = {
   sizes: [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 4 * MiB, 16 * MiB],
   pingPongRounds: 20_000,
   pingPongWarmup: 2_000,
+  l3ControlRounds: 20_000,
+  l3CopyIters: 40,
 };
 
 /** `65536` → `64KiB`, for result names and chart labels. */

@@ -1,6 +1,7 @@
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { integerOption } from '../parse/int-option';
 import { BackendError } from '@simpler/abi';
 import { CommandContext } from '../command-context';
 import { UsageError } from '../usage-error';
@@ -13,6 +14,7 @@ import { colourFor, Colour } from '../output/colour';
 import { renderBenchSvg } from '../output/svg-chart';
 
 interface BenchFlags {
+  level?: 2 | 3;
   json?: boolean;
   svg?: string;
   quick?: boolean;
@@ -46,6 +48,7 @@ export function registerBenchCommand(program: Command, ctx: CommandContext): voi
     .option('--json', 'print {"results":[{"name","value","unit","baseline","ratio"}]}')
     .option('--svg <file>', 'also write an SVG chart: throughput against size, ping-pong latency distribution')
     .option('--quick', 'a short run (a few seconds) with fewer sizes and round trips')
+    .addOption(new Option('--level <level>', 'run only the L2 or only the L3 benchmark (default: both)').argParser(integerOption(2, 3)))
     .addHelpText('after', '\nRatios are value/baseline: for throughput higher is better, for times lower is better.\nThe same code runs as `node tools/bench.js` from the repository.')
     .action(async (flags: BenchFlags) => {
       const { io } = ctx;
@@ -57,6 +60,7 @@ export function registerBenchCommand(program: Command, ctx: CommandContext): voi
       try {
         report = await runBench({
           budget,
+          levels: flags.level === undefined ? [2, 3] : [flags.level],
           onProgress: (done, total, label) => {
             if (!started) progress.start(total, label);
             started = true;

@@ -3,6 +3,7 @@ import { UnsupportedError } from '@simpler/abi';
 import * as core from '@simpler/region-core';
 import { CommandContext } from '../command-context';
 import { integerOption } from '../parse/int-option';
+import { resolveBackendModule } from '../backend/select-backend';
 
 interface ChildFlags {
   deviceId: number;
@@ -37,7 +38,10 @@ export function registerChildCommand(program: Command, ctx: CommandContext): voi
         'exit 0. Nothing but frames is ever written to stdout. See docs/cli.md and the L3 protocol docs.',
     )
     .action(async (flags: ChildFlags) => {
-      const argv = ['--device-id', String(flags.deviceId), '--backend', flags.backend];
+      // Same fallback as every command: a backend this CLI ships works even when the project lacks it.
+      const resolved = resolveBackendModule(flags.backend, ctx.io.cwd);
+      const backend = resolved.from === 'cli' && resolved.resolvedPath ? resolved.resolvedPath : flags.backend;
+      const argv = ['--device-id', String(flags.deviceId), '--backend', backend];
       if (flags.backendOptions !== undefined) argv.push('--backend-options', flags.backendOptions);
       if (flags.segmentPrefix !== undefined) argv.push('--segment-prefix', flags.segmentPrefix);
       const entry = chipChildEntry();

@@ -32,6 +32,7 @@ function isDetached(buffer: ArrayBufferLike): boolean {
  * ArrayBuffer and SharedArrayBuffer. Strings, detached buffers and anything else are `EINVAL`.
  */
 export function bytesOfSource(src: unknown, what = 'source'): Uint8Array {
+  if (src instanceof Uint8Array && src.byteLength !== 0) return src;
   if (typeof src === 'object' && src !== null) {
     if (ArrayBuffer.isView(src)) {
       if (src.byteLength === 0 && isDetached(src.buffer)) {

@@ -63,7 +63,7 @@ function log(line: string): void {
 
 /** Runs a chip child on this process's stdin/stdout. Exits 0 after shutdown, 1 after a failed init. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const transport = new PipeFrameTransport({ input: process.stdin, output: process.stdout });
+  const transport = new PipeFrameTransport({ input: process.stdin, output: process.stdout, outputFd: 1 });
   // Nothing may end the child except shutdown or the end of stdin; a stray error is logged.
   process.on('uncaughtException', (error) => log(`uncaught: ${error?.stack ?? String(error)}`));
   process.on('unhandledRejection', (error) => log(`unhandled rejection: ${String(error)}`));

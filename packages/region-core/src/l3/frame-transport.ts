@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { MAILBOX_BYTES } from '@simpler/abi';
 
@@ -67,6 +68,12 @@ export interface PipeEnds {
   readonly input: Readable;
   /** The stream frames are written to. */
   readonly output: Writable;
+  /**
+   * The file descriptor behind `output`, when frames may be written to it directly with one
+   * blocking `write(2)` (the child's stdout): this skips the stream machinery on the hot path.
+   * On `EAGAIN` (a non-blocking pipe) the transport falls back to the stream for good.
+   */
+  readonly outputFd?: number;
 }
 
 /**
@@ -81,9 +88,11 @@ export class PipeFrameTransport implements FrameTransport {
   private frameCb: (frame: Uint8Array) => void = () => undefined;
   private closeCbs: ((error?: Error) => void)[] = [];
   private closed = false;
+  private directFd: number;
   private readonly assembler = new FrameAssembler((f) => this.frameCb(f));
 
   constructor(private readonly ends: PipeEnds) {
+    this.directFd = ends.outputFd ?? -1;
     ends.input.on('data', (chunk: Uint8Array) => this.assembler.push(chunk));
     ends.input.on('end', () => this.finish());
     ends.input.on('close', () => this.finish());
@@ -99,12 +108,24 @@ export class PipeFrameTransport implements FrameTransport {
 
   /** True when the last `send` could not be handed to the OS at once (the caller should not reuse its block). */
   get backlogged(): boolean {
-    return this.ends.output.writableLength > 0;
+    return this.directFd < 0 && this.ends.output.writableLength > 0;
   }
 
   send(frame: Uint8Array): void {
     if (frame.byteLength !== MAILBOX_BYTES) throw new RangeError(`a frame is ${MAILBOX_BYTES} bytes, got ${frame.byteLength}`);
     if (this.closed || !this.ends.output.writable) return;
+    if (this.directFd >= 0) {
+      let done = 0;
+      try {
+        while (done < frame.byteLength) done += writeSync(this.directFd, frame, done, frame.byteLength - done);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return this.finish(error as Error);
+        this.directFd = -1; // never mix again: the stream keeps its own order from here on
+        this.ends.output.write(frame.slice(done));
+        return;
+      }
+    }
     this.ends.output.write(frame);
   }
 
