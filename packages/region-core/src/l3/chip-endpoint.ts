@@ -407,6 +407,28 @@ export class ChipEndpoint implements Endpoint {
     );
   }
 
+  /**
+   * Like {@link region2h} but fills `dst` (its whole length) instead of allocating: the fast path
+   * for large reads, since a fresh multi-MiB buffer costs more in page faults than the copy.
+   */
+  region2hInto(handle: number, offset: number, dst: Uint8Array): Promise<void> {
+    const nbytes = dst.byteLength;
+    return this.request(
+      'region2h',
+      this.budget,
+      (f) => {
+        const seg = this.segmentFor();
+        seg.prepare(SidebandOp.REGION2H, handle, offset, nbytes, this.fits(handle, offset, nbytes));
+        f.command = MailboxCommand.DATACOPY_REGION2H;
+        f.name = seg.name;
+      },
+      async () => {
+        await this.segmentFor().readPayloadInto(dst);
+        if (nbytes > SHRINK_ABOVE_BYTES) this.segment?.shrink();
+      },
+    );
+  }
+
   notify(handle: number, signalId: number, value: number): Promise<void> {
     return this.request(
       'notify',

@@ -191,11 +191,16 @@ export class ParentSegment {
 
   /** Reads `nbytes` of payload from byte 64 into a new buffer. */
   async readPayload(nbytes: number): Promise<Buffer> {
-    this.ensureOpen();
     const out = Buffer.allocUnsafe(nbytes);
-    if (nbytes >= ASYNC_IO_BYTES) await readAsync(this.fd, out, SIDEBAND_HEADER_BYTES);
-    else readFully(this.fd, out, SIDEBAND_HEADER_BYTES);
+    await this.readPayloadInto(out);
     return out;
+  }
+
+  /** Fills `dst` with payload bytes from byte 64. */
+  async readPayloadInto(dst: Uint8Array): Promise<void> {
+    this.ensureOpen();
+    if (dst.byteLength >= ASYNC_IO_BYTES) await readAsync(this.fd, dst, SIDEBAND_HEADER_BYTES);
+    else readFully(this.fd, dst, SIDEBAND_HEADER_BYTES);
   }
 
   /** Reads the `status` the child wrote into the header. */
