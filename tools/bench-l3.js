@@ -88,6 +88,8 @@ async function bulk(chip) {
   }
   const inMs = [];
   const outMs = [];
+  const intoMs = [];
+  const into = Buffer.alloc(BULK);
   for (let i = 0; i < BULK_ITER; i++) {
     let t = performance.now();
     await chip.h2region(h, 0, src);
@@ -95,6 +97,9 @@ async function bulk(chip) {
     t = performance.now();
     await chip.region2h(h, 0, BULK);
     outMs.push(performance.now() - t);
+    t = performance.now();
+    await chip.region2hInto(h, 0, into);
+    intoMs.push(performance.now() - t);
   }
   await chip.close(h);
   const dst = Buffer.alloc(BULK);
@@ -108,6 +113,7 @@ async function bulk(chip) {
   return {
     in: gibps(BULK, stats(inMs).median),
     out: gibps(BULK, stats(outMs).median),
+    into: gibps(BULK, stats(intoMs).median),
     copy: gibps(BULK, stats(copyMs).median),
   };
 }
@@ -122,7 +128,9 @@ async function main() {
       ['control round trip, median (us)', notify.median, raw.median, notify.median / raw.median, '<= 1.3'],
       ['control round trip, p99 (us)', notify.p99, raw.p99, notify.p99 / raw.p99, ''],
       ['h2region 16 MiB (GiB/s)', b.in, b.copy, b.in / b.copy, '>= 0.25'],
-      ['region2h 16 MiB (GiB/s)', b.out, b.copy, b.out / b.copy, '>= 0.25'],
+      ['region2h 16 MiB, new buffer (GiB/s)', b.out, b.copy, b.out / b.copy, '>= 0.25'],
+      ['region2h 16 MiB, into caller buf', b.into, b.copy, b.into / b.copy, '>= 0.25'],
+      ['in + out 32 MiB (GiB/s)', 2 / (1 / b.in + 1 / b.out), b.copy, 2 / (1 / b.in + 1 / b.out) / b.copy, ''],
     ];
     if (args.includes('--json')) {
       console.log(JSON.stringify(rows));
@@ -130,9 +138,9 @@ async function main() {
     }
     const pad = (s, n) => String(s).padEnd(n);
     console.log(`L3 benchmark (node ${process.version}, backend ${path.basename(path.dirname(path.dirname(BACKEND)))}, ${ITER} round trips, ${BULK_ITER} x 16 MiB)`);
-    console.log(`${pad('measure', 34)}${pad('value', 10)}${pad('baseline', 10)}${pad('ratio', 8)}goal`);
+    console.log(`${pad('measure', 38)}${pad('value', 10)}${pad('baseline', 10)}${pad('ratio', 8)}goal`);
     for (const [name, v, base, ratio, goal] of rows) {
-      console.log(`${pad(name, 34)}${pad(v.toFixed(2), 10)}${pad(base.toFixed(2), 10)}${pad(ratio.toFixed(2), 8)}${goal}`);
+      console.log(`${pad(name, 38)}${pad(v.toFixed(2), 10)}${pad(base.toFixed(2), 10)}${pad(ratio.toFixed(2), 8)}${goal}`);
     }
     console.log('baselines: raw 4096-byte pipe ping-pong with a trivial Node child; in-process Buffer.copy of 16 MiB');
   } finally {

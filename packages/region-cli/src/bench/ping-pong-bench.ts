@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { RegionBackend } from '@simpler/abi';
-import { DeviceContext, createWorker } from '@simpler/region-core';
+import { DeviceContext, Worker, createWorker } from '@simpler/region-core';
 import { BenchBudget } from './bench-budget';
 import { BenchRow, benchRow } from './bench-result';
 import { rawPingPong } from './raw-ping-pong';
@@ -19,11 +19,10 @@ const TIMEOUT_US = 10_000_000;
 /** Creates a simulator backend with the ping-pong kernel registered (one per measured path). */
 export type PingPongBackendFactory = () => Promise<RegionBackend>;
 
-/** Ping-pong through the owner-process context: notify, then the synchronous `waitSync`. */
-async function contextPingPong(backend: RegionBackend, rounds: number, warmup: number): Promise<Float64Array> {
-  const ctx = new DeviceContext(backend);
+/** One chunk of ping-pong through the owner-process context: notify, then the synchronous `waitSync`. */
+async function contextChunk(ctx: DeviceContext, rounds: number, warmup: number): Promise<Float64Array> {
+  const h = ctx.open(64, 2, 0);
   try {
-    const h = ctx.open(64, 2, 0);
     const info = ctx.publicInfo(h);
     const total = rounds + warmup;
     ctx.launch(PING_PONG_KERNEL, [info.deviceSignalPtr, total, TIMEOUT_US]);
@@ -35,18 +34,16 @@ async function contextPingPong(backend: RegionBackend, rounds: number, warmup: n
       if (k > warmup) out[k - warmup - 1] = (performance.now() - t0) * 1000;
     }
     await ctx.synchronize();
-    ctx.close(h);
     return out;
   } finally {
-    await ctx.destroy();
+    ctx.close(h);
   }
 }
 
-/** Ping-pong through the public async Worker API (level 2): `mappedRegionNotify` then `mappedRegionWait`. */
-async function workerPingPong(backend: RegionBackend, rounds: number, warmup: number): Promise<Float64Array> {
-  const worker = await createWorker({ level: 2, backend });
+/** One chunk of ping-pong through the public async Worker API (level 2): `mappedRegionNotify` then `mappedRegionWait`. */
+async function workerChunk(worker: Worker, rounds: number, warmup: number): Promise<Float64Array> {
+  const region = await worker.openMappedRegion(64, { signalCount: 2 });
   try {
-    const region = await worker.openMappedRegion(64, { signalCount: 2 });
     const info = await worker.mappedRegionInfo(region);
     const total = rounds + warmup;
     await worker.launch(PING_PONG_KERNEL, [info.deviceSignalPtr, total, TIMEOUT_US]);
@@ -58,11 +55,20 @@ async function workerPingPong(backend: RegionBackend, rounds: number, warmup: nu
       if (k > warmup) out[k - warmup - 1] = (performance.now() - t0) * 1000;
     }
     await worker.synchronize();
-    await worker.closeMappedRegion(region);
     return out;
   } finally {
-    await worker.close();
+    await worker.closeMappedRegion(region);
   }
+}
+
+function concat(parts: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** The ping-pong figures (p50 latencies) and every measured round trip, by path. */
@@ -75,15 +81,36 @@ export interface PingPongMeasurement {
  * Host ↔ simulated-device ping-pong (notify → kernel sees it → kernel publishes → host wait
  * returns) through the device context and through the async Worker API, each against the raw
  * two-thread `SharedArrayBuffer` spin ping-pong. Reports p50 and p99 round-trip times.
+ * Calls `onStep` once per chunk (`budget.trials` chunks).
  */
 export async function measurePingPong(newBackend: PingPongBackendFactory, budget: BenchBudget, onStep: () => void): Promise<PingPongMeasurement> {
-  const { pingPongRounds: rounds, pingPongWarmup: warmup } = budget;
-  const raw = await rawPingPong(rounds, warmup);
-  onStep();
-  const sync = await contextPingPong(await newBackend(), rounds, warmup);
-  onStep();
-  const asyncApi = await workerPingPong(await newBackend(), rounds, warmup);
-  onStep();
+  // The rounds are split into chunks that alternate between the three paths, so a burst of load
+  // from elsewhere on the machine lands on all of them instead of skewing one.
+  const chunks = Math.max(1, budget.trials);
+  const rounds = Math.max(1, Math.ceil(budget.pingPongRounds / chunks));
+  const warmup = Math.max(1, Math.ceil(budget.pingPongWarmup / chunks));
+  const ctx = new DeviceContext(await newBackend());
+  const rawParts: Float64Array[] = [];
+  const syncParts: Float64Array[] = [];
+  const asyncParts: Float64Array[] = [];
+  try {
+    const worker = await createWorker({ level: 2, backend: await newBackend() });
+    try {
+      for (let c = 0; c < chunks; c++) {
+        rawParts.push(await rawPingPong(rounds, warmup));
+        syncParts.push(await contextChunk(ctx, rounds, warmup));
+        asyncParts.push(await workerChunk(worker, rounds, warmup));
+        onStep();
+      }
+    } finally {
+      await worker.close();
+    }
+  } finally {
+    await ctx.destroy();
+  }
+  const raw = concat(rawParts);
+  const sync = concat(syncParts);
+  const asyncApi = concat(asyncParts);
   const r = summarizeLatency(raw);
   const s = summarizeLatency(sync);
   const a = summarizeLatency(asyncApi);

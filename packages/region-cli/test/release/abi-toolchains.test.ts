@@ -71,7 +71,7 @@ beforeAll(() => {
   const { tarball } = packPackage('abi', work);
   runOk('tar', ['-xzf', tarball, '-C', work], { cwd: work });
   pkg = path.join(work, 'package');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // The shipped JavaScript, not the workspace build: require the extracted package by path.
   abi = require(pkg) as typeof Abi;
 }, 120_000);
 

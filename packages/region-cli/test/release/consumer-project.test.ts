@@ -2,9 +2,10 @@
 // tarballs, in a project outside the monorepo, and swaps backends by configuration alone.
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { cleanEnv, makeTempDir, packAll, PackageDir, removeTempDir, run, runOk, ToolRun } from './fixtures/release-workspace';
+import { cleanEnv, makeTempDir, packAll, PackageDir, removeTempDir, ROOT_BIN, run, runOk, ToolRun, WORKSPACE_ROOT } from './fixtures/release-workspace';
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'consumer');
+const TYPE_FIXTURES = path.join(__dirname, 'fixtures', 'types');
 const PROGRAMS = ['round-trip.mjs', 'round-trip.cjs'] as const;
 const CONFIG_FILE = 'simpler-region.config.json';
 
@@ -121,5 +122,58 @@ describe('swapping the backend by configuration', () => {
     } finally {
       chooseBackend('@simpler/hal-sim');
     }
+  });
+});
+
+describe('type declarations from the tarballs', () => {
+  const compilerOptions = {
+    target: 'ES2022',
+    lib: ['ES2022', 'ESNext.Disposable'],
+    module: 'node16',
+    moduleResolution: 'node16',
+    strict: true,
+    noImplicitAny: true,
+    noEmit: true,
+    skipLibCheck: false,
+    // A Node project has @types/node; borrow the workspace's rather than installing it.
+    typeRoots: [path.join(WORKSPACE_ROOT, 'node_modules', '@types')],
+    types: ['node'],
+  };
+
+  function typecheck(files: readonly string[]): ToolRun {
+    const dir = path.join(project, 'types');
+    runOk('mkdir', ['-p', dir], { cwd: project });
+    writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files }, null, 2));
+    return run(path.join(ROOT_BIN, 'tsc'), ['-p', path.join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: project, timeoutMs: 120_000 });
+  }
+
+  function typeFixture(name: string, transform: (text: string) => string = (t) => t): string {
+    writeFileSync(path.join(project, 'types', name), transform(readFileSync(path.join(TYPE_FIXTURES, name), 'utf8')));
+    return name;
+  }
+
+  beforeAll(() => runOk('mkdir', ['-p', path.join(project, 'types')], { cwd: project }));
+
+  it("the README's example type-checks under strict with every result pinned to its exact type (no any)", () => {
+    const r = typecheck([typeFixture('readme-example.ts')]);
+    expect({ status: r.status, output: r.stdout + r.stderr }).toEqual({ status: 0, output: '' });
+  });
+
+  it('every misuse in wrong-arguments.ts is a compile error of the expected kind', () => {
+    // With its @ts-expect-error directives the file compiles only if every error exists.
+    const withDirectives = typecheck([typeFixture('wrong-arguments.ts')]);
+    expect({ status: withDirectives.status, output: withDirectives.stdout + withDirectives.stderr }).toEqual({ status: 0, output: '' });
+    // Without them, each marked line fails with exactly the code its directive names.
+    const source = readFileSync(path.join(TYPE_FIXTURES, 'wrong-arguments.ts'), 'utf8').split('\n');
+    const expected = source.flatMap((line, i) => {
+      const m = /\/\/ @ts-expect-error (TS\d+)/.exec(line);
+      return m ? [`${i + 2}:${m[1]}`] : [];
+    });
+    expect(expected.length).toBeGreaterThanOrEqual(6);
+    const stripped = typeFixture('wrong-arguments.ts', (t) => t.replace(/\/\/ @ts-expect-error.*/g, '//'));
+    const r = typecheck([stripped]);
+    expect(r.status).not.toBe(0);
+    const reported = [...r.stdout.matchAll(/wrong-arguments\.ts\((\d+),\d+\): error (TS\d+)/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(reported).toEqual(expected);
   });
 });

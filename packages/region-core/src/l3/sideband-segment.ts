@@ -79,20 +79,24 @@ function readFully(fd: number, into: Uint8Array, position: number): void {
   }
 }
 
-function writeAsync(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+const released = (): BackendError => new BackendError('side-band segment released while a transfer was in progress');
+
+function writeAsync(fd: number, bytes: Uint8Array, position: number, alive: () => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const step = (done: number): void => {
       if (done >= bytes.byteLength) return resolve();
+      if (!alive()) return reject(released());
       fs.write(fd, bytes, done, bytes.byteLength - done, position + done, (err, n) => (err ? reject(err) : step(done + n)));
     };
     step(0);
   });
 }
 
-function readAsync(fd: number, into: Uint8Array, position: number): Promise<void> {
+function readAsync(fd: number, into: Uint8Array, position: number, alive: () => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     const step = (done: number): void => {
       if (done >= into.byteLength) return resolve();
+      if (!alive()) return reject(released());
       fs.read(fd, into, done, into.byteLength - done, position + done, (err, n) => {
         if (err) reject(err);
         else if (n === 0) reject(new BackendError(`side-band segment ended after ${done} of ${into.byteLength} payload bytes`));
@@ -130,6 +134,7 @@ export class ParentSegment {
   private readonly header = new Uint8Array(SIDEBAND_HEADER_BYTES);
   private capacity = SIDEBAND_HEADER_BYTES;
   private disposed = false;
+  private pendingIo = 0;
 
   private constructor(
     /** Segment name (what goes into the mailbox `name` field). */
@@ -185,8 +190,13 @@ export class ParentSegment {
   /** Writes the payload at byte 64 (the caller did `prepare` first). */
   async writePayload(src: Uint8Array): Promise<void> {
     this.ensureOpen();
-    if (src.byteLength >= ASYNC_IO_BYTES) await writeAsync(this.fd, src, SIDEBAND_HEADER_BYTES);
-    else writeFully(this.fd, src, SIDEBAND_HEADER_BYTES);
+    if (src.byteLength < ASYNC_IO_BYTES) return writeFully(this.fd, src, SIDEBAND_HEADER_BYTES);
+    this.pendingIo++;
+    try {
+      await writeAsync(this.fd, src, SIDEBAND_HEADER_BYTES, () => !this.disposed);
+    } finally {
+      this.ioDone();
+    }
   }
 
   /** Reads `nbytes` of payload from byte 64 into a new buffer. */
@@ -199,8 +209,28 @@ export class ParentSegment {
   /** Fills `dst` with payload bytes from byte 64. */
   async readPayloadInto(dst: Uint8Array): Promise<void> {
     this.ensureOpen();
-    if (dst.byteLength >= ASYNC_IO_BYTES) await readAsync(this.fd, dst, SIDEBAND_HEADER_BYTES);
-    else readFully(this.fd, dst, SIDEBAND_HEADER_BYTES);
+    if (dst.byteLength < ASYNC_IO_BYTES) return readFully(this.fd, dst, SIDEBAND_HEADER_BYTES);
+    this.pendingIo++;
+    try {
+      await readAsync(this.fd, dst, SIDEBAND_HEADER_BYTES, () => !this.disposed);
+    } finally {
+      this.ioDone();
+    }
+  }
+
+  /** Closes a disposed segment's descriptor once no thread-pool I/O uses it (its number could be reused). */
+  private ioDone(): void {
+    if (--this.pendingIo === 0 && this.disposed) this.closeFd();
+  }
+
+  private closeFd(): void {
+    if (this.fd < 0) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    this.fd = -1;
   }
 
   /** Reads the `status` the child wrote into the header. */
@@ -222,12 +252,7 @@ export class ParentSegment {
     if (this.disposed) return;
     this.disposed = true;
     liveSegments.delete(this);
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-    this.fd = -1;
+    if (this.pendingIo === 0) this.closeFd();
     try {
       fs.unlinkSync(this.filePath);
     } catch {

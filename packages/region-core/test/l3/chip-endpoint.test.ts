@@ -69,7 +69,6 @@ async function script(e: Endpoint): Promise<unknown[]> {
 
 describe('ChipEndpoint', () => {
   it('gives the same results and errors as an in-process DeviceContext', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod = require(backend.file);
     const local = new LocalEndpoint(0, new DeviceContext(mod.createBackend({ deviceId: 0 })));
     const expected = await script(local);
@@ -203,8 +202,8 @@ describe('ChipEndpoint', () => {
     });
   });
 
-  it('when the parent is SIGKILLed, its children exit and its segments disappear', async () => {
-    const script = path.join(backend.dir, 'parent.js');
+  it.each(['SIGKILL', 'SIGTERM'] as const)('when the parent dies of %s, its children exit and its segments disappear', async (signal) => {
+    const script = path.join(backend.dir, `parent-${signal}.js`);
     fs.writeFileSync(
       script,
       `const { ChipEndpoint } = require(${JSON.stringify(require.resolve('../../dist/l3/chip-endpoint.js'))});
@@ -233,8 +232,9 @@ describe('ChipEndpoint', () => {
     const kids = JSON.parse(line) as { pid: number; segment: string }[];
     expect(kids).toHaveLength(2);
     for (const k of kids) expect(fs.existsSync(path.join(SHM_DIR, k.segment))).toBe(true);
-    parent.kill('SIGKILL');
-    await new Promise((r) => parent.once('exit', r));
+    const died = new Promise((r) => parent.once('exit', (_code, sig) => r(sig)));
+    parent.kill(signal);
+    expect(await died).toBe(signal);
     expect(await eventually(() => kids.every((k) => processGone(k.pid)), 10_000)).toBe(true);
     expect(await eventually(() => kids.every((k) => !fs.existsSync(path.join(SHM_DIR, k.segment))), 5000)).toBe(true);
     expect(segmentsOf(parent.pid!, fs.readdirSync(SHM_DIR))).toEqual([]);

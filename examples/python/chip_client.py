@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Drive a simpler-region chip child from Python (standard library only).
+
+Spawns the chip child, then: open, info, h2region, notify, wait, region2h, close, shutdown,
+following docs/l3-protocol.md byte for byte. With --round-trip it also runs the simulator's
+round-trip kernel once (spec section 11) and checks every byte.
+
+Usage:
+  python3 examples/python/chip_client.py [--node node] [--child-main PATH]
+      [--backend @simpler/hal-sim] [--device-id 0] [--round-trip]
+Environment overrides: SIMPLER_L3_NODE, SIMPLER_L3_CHILD_MAIN, SIMPLER_L3_BACKEND.
+Exits 0 and prints "OK" when every step checked out.
+"""
+
+import argparse
+import os
+import secrets
+import struct
+import subprocess
+import sys
+
+FRAME_BYTES = 4096
+NAME_OFFSET, NAME_BYTES = 64, 32
+MESSAGE_OFFSET, MESSAGE_BYTES = 3840, 256
+# state, error, command, ARG0..ARG3, RESULT, reserved
+FIXED = struct.Struct("<iiQQQQQQQ")
+
+STATE_SHUTDOWN, STATE_REQUEST, STATE_DONE, STATE_INIT_DONE = 3, 4, 5, 6
+OPEN, CLOSE, INFO, H2REGION, REGION2H, NOTIFY, WAIT, LAUNCH, SYNCHRONIZE = 12, 13, 14, 15, 16, 17, 18, 32, 33
+EAGAIN = -11
+
+# Side-band header: magic, version, op, region, offset, nbytes, status, reserved u32, 24 reserved bytes
+SIDEBAND = struct.Struct("<4sHHQQQiI24s")
+SIDEBAND_BYTES = 64
+OP_INFO, OP_H2REGION, OP_REGION2H = 1, 2, 3
+# HostDeviceMappedRegionInfo
+INFO_STRUCT = struct.Struct("<QQQQQIIQII")
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+class ChipError(Exception):
+    """A reply with a negative errno."""
+
+    def __init__(self, errno, message):
+        super().__init__(f"errno {errno}: {message}")
+        self.errno = errno
+
+
+class Segment:
+    """The side-band segment: /dev/shm, mode 0600, exclusive, unpredictable name, unlinked by us."""
+
+    def __init__(self):
+        prefix = f"simpler-hdmr-{os.getpid()}-"
+        digits = 31 - len(prefix)  # the mailbox name field holds 31 characters + NUL
+        self.name = prefix + secrets.token_hex(16)[:digits]
+        self.path = os.path.join("/dev/shm", self.name)
+        flags = os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_NOFOLLOW
+        self.fd = os.open(self.path, flags, 0o600)
+        self.size = SIDEBAND_BYTES
+        os.ftruncate(self.fd, self.size)
+
+    def prepare(self, op, region, offset, nbytes, payload=b""):
+        if self.size < SIDEBAND_BYTES + nbytes:
+            self.size = SIDEBAND_BYTES + nbytes
+            os.ftruncate(self.fd, self.size)
+        os.pwrite(self.fd, SIDEBAND.pack(b"HMRD", 1, op, region, offset, nbytes, 0, 0, bytes(24)), 0)
+        if payload:
+            os.pwrite(self.fd, payload, SIDEBAND_BYTES)
+
+    def payload(self, nbytes):
+        return os.pread(self.fd, nbytes, SIDEBAND_BYTES)
+
+    def status(self):
+        return struct.unpack_from("<i", os.pread(self.fd, 4, 32))[0]
+
+    def remove(self):
+        os.close(self.fd)
+        os.unlink(self.path)
+
+
+class Chip:
+    """One chip child: one request in flight, replies read in order."""
+
+    def __init__(self, node, child_main, backend, device_id):
+        cmd = [node, child_main, "--device-id", str(device_id), "--backend", backend]
+        # The child resolves the backend module from its working directory: the repo root.
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO)
+        first = self._read()
+        if first["state"] != STATE_INIT_DONE:
+            raise ChipError(first["error"], first["message"])
+        self.segment = Segment()
+
+    def _read(self):
+        data = b""
+        while len(data) < FRAME_BYTES:
+            chunk = self.proc.stdout.read(FRAME_BYTES - len(data))
+            if not chunk:
+                raise EOFError("chip child closed its stdout")
+            data += chunk
+        state, error, command, a0, a1, a2, a3, result, _ = FIXED.unpack_from(data)
+        message = data[MESSAGE_OFFSET:MESSAGE_OFFSET + MESSAGE_BYTES].split(b"\0", 1)[0].decode("utf-8", "replace")
+        return {"state": state, "error": error, "command": command, "result": result, "message": message}
+
+    def request(self, command, args=(0, 0, 0, 0), name=""):
+        frame = bytearray(FRAME_BYTES)
+        a = list(args) + [0] * (4 - len(args))
+        FIXED.pack_into(frame, 0, STATE_REQUEST, 0, command, a[0], a[1], a[2], a[3], 0, 0)
+        encoded = name.encode("ascii")
+        assert len(encoded) < NAME_BYTES
+        frame[NAME_OFFSET:NAME_OFFSET + len(encoded)] = encoded
+        self.proc.stdin.write(frame)
+        self.proc.stdin.flush()
+        reply = self._read()
+        assert reply["state"] == STATE_DONE and reply["command"] == command, reply
+        if reply["error"] != 0:
+            raise ChipError(reply["error"], reply["message"])
+        return reply["result"]
+
+    def open(self, data_bytes, signal_count):
+        return self.request(OPEN, (data_bytes, signal_count, 0))
+
+    def close(self, handle):
+        self.request(CLOSE, (handle,))
+
+    def info(self, handle):
+        self.segment.prepare(OP_INFO, handle, 0, 64)
+        self.request(INFO, name=self.segment.name)
+        f = INFO_STRUCT.unpack(self.segment.payload(64))
+        keys = ("host_data_ptr", "device_data_ptr", "data_bytes", "host_signal_ptr", "device_signal_ptr",
+                "signal_count", "reserved0", "total_bytes", "flags", "reserved1")
+        return dict(zip(keys, f))
+
+    def h2region(self, handle, offset, data):
+        self.segment.prepare(OP_H2REGION, handle, offset, len(data), data)
+        self.request(H2REGION, name=self.segment.name)
+
+    def region2h(self, handle, offset, nbytes):
+        self.segment.prepare(OP_REGION2H, handle, offset, nbytes)
+        self.request(REGION2H, name=self.segment.name)
+        return self.segment.payload(nbytes)
+
+    def notify(self, handle, signal_id, value):
+        self.request(NOTIFY, (handle, signal_id, value))
+
+    def wait(self, handle, signal_id, target, timeout_us):
+        self.request(WAIT, (handle, signal_id, target, timeout_us))
+
+    def launch(self, kernel, args):
+        self.request(LAUNCH, args, name=kernel)
+
+    def synchronize(self):
+        self.request(SYNCHRONIZE)
+
+    def shutdown(self):
+        frame = bytearray(FRAME_BYTES)
+        FIXED.pack_into(frame, 0, STATE_SHUTDOWN, 0, 0, 0, 0, 0, 0, 0, 0)
+        self.proc.stdin.write(frame)
+        self.proc.stdin.flush()
+        code = self.proc.wait(timeout=10)
+        self.segment.remove()
+        return code
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--node", default=os.environ.get("SIMPLER_L3_NODE", "node"))
+    p.add_argument("--child-main", default=os.environ.get(
+        "SIMPLER_L3_CHILD_MAIN", os.path.join(REPO, "packages/region-core/dist/l3/chip-child-main.js")))
+    p.add_argument("--backend", default=os.environ.get("SIMPLER_L3_BACKEND", "@simpler/hal-sim"))
+    p.add_argument("--device-id", type=int, default=0)
+    p.add_argument("--round-trip", action="store_true", help="also run the round-trip kernel once")
+    opts = p.parse_args()
+
+    chip = Chip(opts.node, opts.child_main, opts.backend, opts.device_id)
+    try:
+        run(chip, opts)
+    finally:
+        if chip.proc.poll() is None:
+            chip.proc.kill()
+        if os.path.exists(chip.segment.path):
+            chip.segment.remove()
+
+
+def run(chip, opts):
+    n = 1024
+    handle = chip.open(2 * n, 2)
+    info = chip.info(handle)
+    assert info["host_data_ptr"] == 0 and info["host_signal_ptr"] == 0, info
+    assert info["data_bytes"] == 2 * n and info["signal_count"] == 2, info
+    print(f"opened handle {handle:#x}: device data {info['device_data_ptr']:#x}, "
+          f"signals {info['device_signal_ptr']:#x}, total {info['total_bytes']} bytes")
+
+    payload = bytes((17 + i * 5) & 0xFF for i in range(n))
+    chip.h2region(handle, 0, payload)
+    assert chip.segment.status() == 0
+    chip.notify(handle, 0, 1)
+    chip.wait(handle, 0, 1, 0)  # probe: satisfied
+    try:
+        chip.wait(handle, 1, 1, 1000)  # nobody publishes signal 1 here
+        raise AssertionError("wait on signal 1 should time out")
+    except ChipError as e:
+        assert e.errno == EAGAIN, e
+    assert chip.region2h(handle, 0, n) == payload
+
+    if opts.round_trip:
+        seq = 2
+        chip.launch("round-trip", (info["device_data_ptr"], info["device_signal_ptr"], seq, n))
+        payload = bytes((seq * 17 + i * 5) & 0xFF for i in range(n))
+        chip.h2region(handle, 0, payload)
+        chip.notify(handle, 0, seq)
+        chip.wait(handle, 1, seq, 5_000_000)
+        expected = bytes(payload[i] ^ ((seq + i * 3) & 0xFF) for i in range(n))
+        assert chip.region2h(handle, n, n) == expected, "round-trip bytes differ"
+        chip.synchronize()
+        print("round trip verified")
+
+    chip.close(handle)
+    try:
+        chip.close(handle)
+        raise AssertionError("second close should fail")
+    except ChipError as e:
+        assert e.errno == -22, e
+    code = chip.shutdown()
+    assert code == 0, f"child exit code {code}"
+    print("OK")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as exc:  # report and fail, whatever went wrong
+        print(f"FAILED: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,38 @@
+import fc from 'fast-check';
+import { createBackend } from '@simpler/hal-sim';
+import { MappedRegion, Worker, createWorker } from '@simpler/region-core';
+import { ourSegments } from './support/checks';
+import { opArb, runWorkerProgram } from './support/worker-model';
+
+/**
+ * The same model-based property as at level 2, through two chip child processes: every reply
+ * that crosses the control protocol must match what the spec demands. Fewer runs (each call is
+ * a process round trip).
+ */
+describe('L3 worker: model-based properties', () => {
+  let worker: Worker;
+  let other: Worker;
+  let foreign: MappedRegion;
+  const segmentsBefore = new Set(ourSegments());
+
+  beforeAll(async () => {
+    worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], backendOptions: { guardBytes: 64 } });
+    other = await createWorker({ level: 2, backend: await createBackend({ deviceId: 0 }) });
+    foreign = await other.openMappedRegion(256, { signalCount: 2 });
+  });
+
+  afterAll(async () => {
+    await worker.close();
+    await other.close();
+    expect(ourSegments().filter((s) => !segmentsBefore.has(s))).toEqual([]);
+  });
+
+  it('every call through the chip children agrees with the model', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 30, size: 'max' }), async (ops) => {
+        expect(await runWorkerProgram(ops, { worker, foreign })).toBeUndefined();
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
