@@ -322,17 +322,24 @@ export class ChipEndpoint implements Endpoint {
     );
   }
 
-  close(handle: number): Promise<void> {
+  async close(handle: number): Promise<void> {
+    await this.control('close', this.budget, MailboxCommand.CLOSE, handle, 0, 0, 0);
+    this.sizes.delete(handle);
+  }
+
+  /** A command whose arguments are all in ARG0..ARG3 and whose reply carries nothing but the error. */
+  private control(what: string, budgetMs: number, command: number, a0: number, a1: number, a2: number, a3: number): Promise<void> {
     return this.request(
-      'close',
-      this.budget,
+      what,
+      budgetMs,
       (f) => {
-        f.command = MailboxCommand.CLOSE;
-        f.setArg(0, handle);
+        f.command = command;
+        f.setArg(0, a0);
+        f.setArg(1, a1);
+        f.setArg(2, a2);
+        f.setArg(3, a3);
       },
-      () => {
-        this.sizes.delete(handle);
-      },
+      () => undefined,
     );
   }
 
@@ -430,33 +437,12 @@ export class ChipEndpoint implements Endpoint {
   }
 
   notify(handle: number, signalId: number, value: number): Promise<void> {
-    return this.request(
-      'notify',
-      this.budget,
-      (f) => {
-        f.command = MailboxCommand.NOTIFY;
-        f.setArg(0, handle);
-        f.setArg(1, signalId);
-        f.setArg(2, value);
-      },
-      () => undefined,
-    );
+    return this.control('notify', this.budget, MailboxCommand.NOTIFY, handle, signalId, value, 0);
   }
 
   wait(handle: number, signalId: number, target: number, timeoutUs: number): Promise<void> {
     const budget = this.budget > 0 ? this.budget + timeoutUs / 1000 : 0;
-    return this.request(
-      'wait',
-      budget,
-      (f) => {
-        f.command = MailboxCommand.WAIT;
-        f.setArg(0, handle);
-        f.setArg(1, signalId);
-        f.setArg(2, target);
-        f.setArg(3, timeoutUs);
-      },
-      () => undefined,
-    );
+    return this.control('wait', budget, MailboxCommand.WAIT, handle, signalId, target, timeoutUs);
   }
 
   launch(kernel: string, args: readonly bigint[]): Promise<void> {
@@ -474,14 +460,7 @@ export class ChipEndpoint implements Endpoint {
   }
 
   synchronize(): Promise<void> {
-    return this.request(
-      'synchronize',
-      this.budget,
-      (f) => {
-        f.command = MailboxCommand.SYNCHRONIZE;
-      },
-      () => undefined,
-    );
+    return this.control('synchronize', this.budget, MailboxCommand.SYNCHRONIZE, 0, 0, 0, 0);
   }
 
   /**
