@@ -61,6 +61,7 @@ export {
 export type {
   U64In,
   Decoded,
+  DecodedField,
   ConfigRecord,
   InfoRecord,
   RegionHeaderRecord,

@@ -31,8 +31,18 @@ export interface MailboxRecord {
   name: string; error_message: string; reserved?: U64In; reserved_body?: Uint8Array;
 }
 
-/** Decoded records carry bigints for every u64. */
-export type Decoded<T> = { [K in keyof T]-?: T[K] extends U64In ? bigint : T[K] extends readonly U64In[] | undefined ? bigint[] : Exclude<T[K], string | undefined> extends Uint8Array ? Uint8Array : T[K] extends string | Uint8Array ? T[K] : NonNullable<T[K]> };
+/** How one field decodes: numbers stay numbers, every u64 becomes a bigint, byte fields become bytes. */
+export type DecodedField<F> = [F] extends [number]
+  ? number
+  : [F] extends [U64In]
+    ? bigint
+    : [F] extends [readonly U64In[]]
+      ? bigint[]
+      : [F] extends [string]
+        ? string
+        : Uint8Array;
+/** A decoded record: every field present, typed as {@link DecodedField}. */
+export type Decoded<T> = { [K in keyof T]-?: DecodedField<NonNullable<T[K]>> };
 
 function pair<T>(layout: StructLayout) {
   return [

@@ -362,9 +362,9 @@ export class ChipEndpoint implements Endpoint {
           dataBytes: Number(i.data_bytes),
           hostSignalPtr: 0n,
           deviceSignalPtr: i.device_signal_ptr,
-          signalCount: Number(i.signal_count),
+          signalCount: i.signal_count,
           totalBytes: Number(i.total_bytes),
-          flags: Number(i.flags),
+          flags: i.flags,
         };
       },
     );

@@ -312,9 +312,8 @@ export class ChildSegment {
     const h = decodeSidebandHeader(this.header);
     const magic = Buffer.from(h.magic).toString('latin1');
     if (magic !== SIDEBAND_MAGIC) throw new InvalidArgumentError(`side-band magic must be "${SIDEBAND_MAGIC}", got ${JSON.stringify(magic)}`);
-    // The decoded record types u16 fields loosely; they are numbers at run time.
-    const version = Number(h.version);
-    const gotOp = Number(h.op);
+    const version = h.version;
+    const gotOp = h.op;
     if (version !== SIDEBAND_VERSION) throw new InvalidArgumentError(`side-band version must be ${SIDEBAND_VERSION}, got ${version}`);
     if (gotOp !== op) throw new InvalidArgumentError(`side-band op must be ${op} for this command, got ${gotOp}`);
     if (!reservedAreZero(SIDEBAND_HEADER_LAYOUT, this.header)) throw new InvalidArgumentError('side-band reserved bytes must be zero');
