@@ -41,6 +41,10 @@ class SpyEndpoint implements Endpoint {
     this.log('region2h');
     return this.inner.region2h(h, o, n);
   }
+  region2hInto(h: number, o: number, d: Uint8Array): Promise<void> {
+    this.log('region2hInto');
+    return this.inner.region2hInto(h, o, d);
+  }
   notify(h: number, s: number, v: number): Promise<void> {
     this.log('notify');
     return this.inner.notify(h, s, v);
@@ -98,6 +102,12 @@ describe('createWorker at level 2 with an injected backend', () => {
 
     await worker.mappedRegionDatacopyH2Region(region, 4, new Uint8Array([1, 2, 3]));
     expect([...(await worker.mappedRegionDatacopyRegion2H(region, 3, 5))]).toEqual([0, 1, 2, 3, 0]);
+    // Copy-into honours the view's window and leaves the bytes around it alone.
+    const backing = new Uint8Array(8).fill(0xee);
+    await worker.mappedRegionDatacopyRegion2HInto(region, 4, new DataView(backing.buffer, 2, 3));
+    expect([...backing]).toEqual([0xee, 0xee, 1, 2, 3, 0xee, 0xee, 0xee]);
+    await expect(worker.mappedRegionDatacopyRegion2HInto(region, 30, new Uint8Array(3))).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(worker.mappedRegionDatacopyRegion2HInto(region, 0, 'abc' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
     await worker.mappedRegionNotify(region, 0, 1);
     await worker.mappedRegionWait(region, 0, 1, 1000);
     await expect(worker.mappedRegionWait(region, 1, 1, 1000)).rejects.toBeInstanceOf(WaitTimeoutError);

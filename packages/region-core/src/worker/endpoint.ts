@@ -17,6 +17,8 @@ export interface Endpoint {
   h2region(handle: number, offset: number, src: Uint8Array): Promise<void>;
   /** Copies data-area bytes out into a new buffer. */
   region2h(handle: number, offset: number, nbytes: number): Promise<Uint8Array>;
+  /** Copies `dst.byteLength` data-area bytes at `offset` into `dst` (no allocation). */
+  region2hInto(handle: number, offset: number, dst: Uint8Array): Promise<void>;
   /** Publishes `value` into a signal slot. */
   notify(handle: number, signalId: number, value: number): Promise<void>;
   /** Waits until the slot value is >= target, bounded by timeoutUs (0 = probe). */

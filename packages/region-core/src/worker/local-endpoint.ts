@@ -36,6 +36,10 @@ export class LocalEndpoint implements Endpoint {
     return this.context.datacopyRegion2H(handle, offset, nbytes);
   }
 
+  async region2hInto(handle: number, offset: number, dst: Uint8Array): Promise<void> {
+    this.context.datacopyRegion2HInto(handle, offset, dst);
+  }
+
   async notify(handle: number, signalId: number, value: number): Promise<void> {
     this.context.notify(handle, signalId, value);
   }

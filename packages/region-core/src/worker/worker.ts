@@ -8,7 +8,7 @@ import {
   requireU64,
   toU64BigInt,
 } from '@simpler/abi';
-import { bytesOfSource } from '../context/byte-source';
+import { bytesOfDestination, bytesOfSource } from '../context/byte-source';
 import { Endpoint, EndpointInfo } from './endpoint';
 import { MappedRegion, MappedRegionOwner } from './mapped-region';
 
@@ -130,6 +130,17 @@ export class Worker implements MappedRegionOwner {
     const n = requireU64(nbytes, 'nbytes');
     const off = checkRange(region, offset, n);
     return this.endpoints.get(region.workerId)!.region2h(handle, off, n);
+  }
+
+  /**
+   * Copies `dst.byteLength` bytes of the data area at `offset` into a caller-provided view
+   * (its byteOffset/byteLength window): no allocation, the fast path for large or repeated reads.
+   */
+  async mappedRegionDatacopyRegion2HInto(region: MappedRegion, offset: number | bigint, dst: ArrayBufferView, options?: WorkerIdOption): Promise<void> {
+    const handle = this.handleOf(region, options);
+    const view = bytesOfDestination(dst);
+    const off = checkRange(region, offset, view.byteLength);
+    await this.endpoints.get(region.workerId)!.region2hInto(handle, off, view);
   }
 
   /** Publishes `value` (u32, monotonic) into a signal slot: a release point for earlier writes. */
