@@ -10,8 +10,9 @@ import { summarizeLatency } from '../roundtrip/latency-stats';
 export const PING_PONG_KERNEL = 'ping-pong';
 /** Built path of the ping-pong kernel module (shipped in dist/bench). */
 export const PING_PONG_KERNEL_PATH = path.join(__dirname, 'ping-pong-kernel.js');
-/** Issue 3's goals: owner-process context and async Worker API against the raw spin ping-pong. */
+/** Issue 3's goal for the ping-pong through the owner-process context against the raw spin ping-pong. */
 export const PING_PONG_SYNC_GOAL = { op: '<=', ratio: 2 } as const;
+/** Issue 3's goal for the ping-pong through the async Worker API against the raw spin ping-pong. */
 export const PING_PONG_ASYNC_GOAL = { op: '<=', ratio: 10 } as const;
 
 const TIMEOUT_US = 10_000_000;

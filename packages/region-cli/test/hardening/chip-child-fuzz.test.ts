@@ -131,7 +131,7 @@ describe('chip child fuzzing (raw frames and side-band segments)', () => {
         tame(frame);
         await fuzzOne(frame, cuts);
       }),
-      { numRuns: 150 },
+      { numRuns: 400 },
     );
   });
 
@@ -155,7 +155,7 @@ describe('chip child fuzzing (raw frames and side-band segments)', () => {
           await fuzzOne(f.bytes);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 500 },
     );
   });
 
@@ -226,7 +226,7 @@ describe('chip child fuzzing (raw frames and side-band segments)', () => {
           await fuzzOne(frame, cuts);
         },
       ),
-      { numRuns: 250 },
+      { numRuns: 600 },
     );
   });
 
@@ -294,7 +294,7 @@ describe('chip child fuzzing (raw frames and side-band segments)', () => {
           }
         },
       ),
-      { numRuns: 250 },
+      { numRuns: 500 },
     );
   });
 

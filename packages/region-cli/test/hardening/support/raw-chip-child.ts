@@ -27,8 +27,10 @@ export class RawChipChild {
   private readonly frames: Buffer[] = [];
   private readonly waiting: ((f: Buffer) => void)[] = [];
 
-  constructor(readonly prefix: string, args: readonly string[] = ['--device-id', '0', '--backend', '@simpler/hal-sim']) {
-    this.process = spawn(process.execPath, [chipChildMain(), ...args, '--segment-prefix', prefix], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `prefix` undefined: no `--segment-prefix`, so the child accepts `simpler-hdmr-<our pid>-`. */
+  constructor(readonly prefix: string | undefined, args: readonly string[] = ['--device-id', '0', '--backend', '@simpler/hal-sim'], env?: NodeJS.ProcessEnv) {
+    const argv = [chipChildMain(), ...args, ...(prefix === undefined ? [] : ['--segment-prefix', prefix])];
+    this.process = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
     this.process.stdout!.on('data', (chunk: Buffer) => {
       this.pending = Buffer.concat([this.pending, chunk]);
       while (this.pending.length >= MAILBOX_BYTES) {
@@ -151,7 +153,8 @@ export class TestSegment {
   private fd: number;
 
   constructor(prefix: string) {
-    this.name = prefix + randomBytes(8).toString('hex');
+    // Names are at most 31 characters (the mailbox name field): fill up with random hex digits.
+    this.name = prefix + randomBytes(16).toString('hex').slice(0, Math.max(8, 31 - prefix.length));
     this.file = path.join('/dev/shm', this.name);
     this.fd = openSync(this.file, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR | constants.O_NOFOLLOW, 0o600);
   }
