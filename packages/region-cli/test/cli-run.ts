@@ -15,6 +15,8 @@ export const BIN = path.resolve(__dirname, '..', 'dist', 'bin.js');
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): CliRun {
   const env = { ...process.env, ...options.env };
   delete env['SIMPLER_REGION_BACKEND'];
+  // Nx and some CI systems export FORCE_COLOR to their tasks; these tests assert plain output.
+  if (options.env?.['FORCE_COLOR'] === undefined) delete env['FORCE_COLOR'];
   if (options.env?.['SIMPLER_REGION_BACKEND'] !== undefined) env['SIMPLER_REGION_BACKEND'] = options.env['SIMPLER_REGION_BACKEND'];
   const r = spawnSync(process.execPath, [BIN, ...args], {
     env,

@@ -82,6 +82,31 @@ describe('cache hooks at the release and acquire points (spec 7)', () => {
     void ctx.destroy();
   });
 
+  it('notify with a wakeSignal hook: flush, store, flush of the slot, then wake with the slot offset and the new value', () => {
+    const t = createTestBackend({ wake: true });
+    const ctx = new DeviceContext(t.backend);
+    const h = ctx.open(DATA, SIGNALS);
+    const calls = during(t.calls, () => ctx.notify(h, 1, 7));
+    expect(calls.map(hookView)).toEqual([
+      ['flush', DOFF, DATA],
+      ['flush', slotOffset(1), 64],
+      ['wake', slotOffset(1), 7],
+    ]);
+    void ctx.destroy();
+  });
+
+  it('a failing wakeSignal hook is EIO and the value stays published', () => {
+    const t = createTestBackend({ wake: true });
+    const ctx = new DeviceContext(t.backend);
+    const h = ctx.open(DATA, SIGNALS);
+    t.allocations[0].wakeSignal = () => {
+      throw new Error('injected wake failure');
+    };
+    expect(() => ctx.notify(h, 0, 2)).toThrow(BackendError);
+    expect(ctx.probe(h, 0, 2)).toBe(true);
+    void ctx.destroy();
+  });
+
   it('probe: invalidate of the slot line before observing it', () => {
     const { t, ctx, h } = setup();
     expect(during(t.calls, () => ctx.probe(h, 1, 0)).map(hookView)).toEqual([['invalidate', slotOffset(1), 64]]);

@@ -19,6 +19,13 @@ export interface BackendAllocation {
    * device writes (cache clean + invalidate). Absent on cache-coherent backends.
    */
   invalidate?(offset: number, length: number): void;
+  /**
+   * Called right after the core release-stored a signal word at byte `offset` of the region, so a
+   * backend whose device may be asleep on that word can wake it (cheaply: only when it sleeps).
+   * Absent: on `SharedArrayBuffer` memory the core wakes `Atomics.wait` sleepers itself with
+   * `Atomics.notify`, which costs ~40 ns per notify whether anyone sleeps or not.
+   */
+  wakeSignal?(offset: number): void;
   /** Releases the host mapping and the device memory. Called once; must not throw for a valid allocation. */
   release(): void;
 }

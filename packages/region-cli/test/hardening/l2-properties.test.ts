@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { SimBackend, createBackend } from '@simpler/hal-sim';
+import type { SimBackend } from '@simpler/hal-sim';
+import { simBackend as createBackend } from './support/sim';
 import { MappedRegion, Worker, createWorker } from '@simpler/region-core';
 import { opArb, runWorkerProgram } from './support/worker-model';
 

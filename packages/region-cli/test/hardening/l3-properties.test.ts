@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { createBackend } from '@simpler/hal-sim';
+import { simBackend as createBackend } from './support/sim';
 import { MappedRegion, Worker, createWorker } from '@simpler/region-core';
 import { ourSegments } from './support/checks';
 import { opArb, runWorkerProgram } from './support/worker-model';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createBackend } from '@simpler/hal-sim';
+import { simBackend as createBackend } from './support/sim';
 import { MappedRegion, Worker, createWorker } from '@simpler/region-core';
 import { ourSegments, regionErrorProblem, sameBytes, settle } from './support/checks';
 

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MailboxCommand, SidebandOp } from '@simpler/abi';
-import { createBackend } from '@simpler/hal-sim';
+import { simBackend as createBackend } from './support/sim';
 import { DeviceContext, MappedRegion, Worker, createWorker } from '@simpler/region-core';
 import { expectNoHostAddress, ourSegments, regionErrorProblem, settle, shmEntries } from './support/checks';
 import { RawChipChild, TestSegment, testPrefix } from './support/raw-chip-child';

@@ -2,7 +2,7 @@ import { BACKEND_ABI_VERSION, BackendAllocation, RegionBackend } from '@simpler/
 
 /** One call the core made into the backend or an allocation, in order. */
 export interface RecordedCall {
-  op: 'allocate' | 'release' | 'flush' | 'invalidate' | 'launch' | 'synchronize' | 'destroy';
+  op: 'allocate' | 'release' | 'flush' | 'invalidate' | 'wake' | 'launch' | 'synchronize' | 'destroy';
   /** Allocation index (order of allocate calls). */
   alloc?: number;
   offset?: number;
@@ -41,6 +41,8 @@ export interface TestBackendOptions {
   deviceBase?: bigint;
   name?: string;
   withKernels?: boolean;
+  /** Provide the wakeSignal hook (records the value it finds at the offset). */
+  wake?: boolean;
 }
 
 /** A test backend plus what it recorded. */
@@ -98,6 +100,11 @@ export function createTestBackend(options: TestBackendOptions = {}): TestBackend
         allocation.invalidate = (offset: number, length: number) => {
           calls.push({ op: 'invalidate', alloc: index, offset, length, snapshot: snapshots ? bytes.slice() : undefined });
           if (device) bytes.set(device.subarray(offset, offset + length), offset);
+        };
+      }
+      if (options.wake) {
+        allocation.wakeSignal = (offset: number) => {
+          calls.push({ op: 'wake', alloc: index, offset, length: new DataView(bytes.buffer).getUint32(offset, true) });
         };
       }
       allocations.push(allocation);

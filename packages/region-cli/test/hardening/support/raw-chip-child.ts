@@ -4,9 +4,12 @@ import { closeSync, constants, ftruncateSync, openSync, unlinkSync, writeSync } 
 import * as path from 'node:path';
 import { MAILBOX_BYTES, MailboxCommand, MailboxFrame, MailboxState, SidebandOp, encodeSidebandHeader } from '@simpler/abi';
 
-/** The chip child entry point of the installed @simpler/region-core (its documented command line: `node <it> --device-id N --backend M`). */
+/**
+ * The chip child entry point of the workspace's built @simpler/region-core (its documented
+ * command line: `node <it> --device-id N --backend M`). A file path, not an import.
+ */
 export function chipChildMain(): string {
-  return path.join(path.dirname(require.resolve('@simpler/region-core')), 'l3', 'chip-child-main.js');
+  return path.resolve(__dirname, '..', '..', '..', '..', 'region-core', 'dist', 'l3', 'chip-child-main.js');
 }
 
 /** A random segment-name prefix private to one test, accepted by the child's `--segment-prefix`. */
