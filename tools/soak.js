@@ -75,7 +75,9 @@ async function phase(name, n, body, setup, teardown) {
   const during = sample();
   if (teardown) await teardown(ctx);
   const after = sample();
-  return { name, iterations: n * (name === 'l3-requests' ? 8 : 1), seconds: Number(seconds.toFixed(2)), perSecond: Math.round((n - warm) / seconds), before, during, after, samples };
+  // An l3 iteration is 8 requests (4 per chip, two chips): report requests, not iterations.
+  const unit = name === 'l3-requests' ? 8 : 1;
+  return { name, iterations: n * unit, seconds: Number(seconds.toFixed(2)), perSecond: Math.round(((n - warm) * unit) / seconds), before, during, after, samples };
 }
 
 async function l2OpenClose() {

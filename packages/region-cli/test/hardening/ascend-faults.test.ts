@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DeviceContext, RegionErrorCode, Worker, createWorker, loadBackend } from '@simpler/region-core';
-import { expectNoHostAddress, regionErrorProblem, settle } from './support/checks';
+import { regionErrorProblem, settle } from './support/checks';
 
 /**
  * Fault injection on the Ascend backend, seen through region-core (hal-ascend's own tests cover
  * the backend alone). region-cli may not load koffi, so the dd_* control API of the C test-double
- * driver is out of reach: failures are armed from the environment by a small extra source file
- * compiled into the double (fixtures/dd-env-faults.c), and "nothing left allocated, registered or
+ * driver is out of reach: failures are armed by a small extra source file
+ * compiled into the double (fixtures/dd-env-faults.c, armed at build time), and "nothing left allocated, registered or
  * mapped" is observed from outside: the double's device memory is a memfd named
  * dd-device-memory, mapped once per allocation and once more per host registration.
  */
@@ -30,13 +30,14 @@ const CAN_BUILD = haveCompiler();
 if (!CAN_BUILD) console.warn('ascend-faults SKIPPED: no C compiler `cc` to build the test-double driver');
 const describeWithDouble = CAN_BUILD ? describe : describe.skip;
 
-/** Builds a fresh double (unique core soname) whose failures are armed from DD_FAIL_NEXT at load. */
-function buildDouble(): { halLibrary: string; runtimeLibrary: string } {
+/** Builds a fresh double (unique core soname) with `fail` ("call:code,...") armed at load. */
+function buildDouble(fail = ''): { halLibrary: string; runtimeLibrary: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'simpler-hardening-dd-'));
   const coreName = `libdd_core_${randomBytes(6).toString('hex')}.so`;
   const core = path.join(dir, coreName);
   const cc = (args: string[]): void => void execFileSync('cc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  cc([...FLAGS, `-Wl,-soname,${coreName}`, '-o', core, path.join(DOUBLE_DIR, 'dd-core.c'), path.join(DOUBLE_DIR, 'dd-device.c'), path.join(__dirname, 'fixtures', 'dd-env-faults.c')]);
+  const arm = fail ? [`-DDD_FAIL_SPEC="${fail}"`] : [];
+  cc([...FLAGS, ...arm, `-Wl,-soname,${coreName}`, '-o', core, path.join(DOUBLE_DIR, 'dd-core.c'), path.join(DOUBLE_DIR, 'dd-device.c'), path.join(__dirname, 'fixtures', 'dd-env-faults.c')]);
   const link = [core, '-Wl,-rpath,$ORIGIN'];
   const halLibrary = path.join(dir, 'libascend_hal.so');
   const runtimeLibrary = path.join(dir, 'libascendcl.so');
@@ -66,19 +67,15 @@ function held(): { fds: number; mappings: number } {
 
 /** Loads a fresh double with `fail` armed, and creates a level-2 worker on it. */
 async function workerWith(fail: string): Promise<Worker> {
-  const libs = buildDouble();
-  process.env.DD_FAIL_NEXT = fail;
-  try {
-    return await createWorker({ level: 2, backend: '@simpler/hal-ascend', backendOptions: libs, deviceId: 0 });
-  } finally {
-    delete process.env.DD_FAIL_NEXT;
-  }
+  return createWorker({ level: 2, backend: '@simpler/hal-ascend', backendOptions: buildDouble(fail), deviceId: 0 });
 }
 
 function expectCode(outcome: { ok: boolean; error?: unknown }, code: RegionErrorCode, mentions: string): void {
   expect(outcome.ok).toBe(false);
   const error = (outcome as { error: unknown }).error;
-  expect(regionErrorProblem(error, code)).toBeUndefined();
+  // The double's device addresses are real mmap addresses of this process: public, but they
+  // look like host pointers, so the pattern scan is off here (the last test checks real host ones).
+  expect(regionErrorProblem(error, code, false)).toBeUndefined();
   expect((error as Error).message).toContain(mentions);
 }
 
@@ -170,7 +167,14 @@ describeWithDouble('Ascend backend faults through region-core (test-double drive
         const outcome = await settle(attempt);
         if (!outcome.ok) texts.push(String((outcome.error as Error).message), String((outcome.error as Error).stack));
       }
-      for (const text of texts) expectNoHostAddress(text, hostAddresses);
+      for (const text of texts) {
+        // Host pointers by value (hex and decimal); the pattern scan would flag the public device addresses.
+        for (const addr of hostAddresses) {
+          expect(text.toLowerCase()).not.toContain(addr.toString(16));
+          expect(text).not.toContain(addr.toString(10));
+        }
+      }
+      expect(texts.length).toBeGreaterThan(5);
       ctx.close(h);
     } finally {
       await ctx.destroy();
