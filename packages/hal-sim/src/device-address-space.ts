@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DeviceAddress, DeviceMemory } from './device-memory';
-import { AllocMessage, hexAddress } from './device-protocol';
+import { AllocMessage, CTL_DEVICE_SLEEPERS, hexAddress } from './device-protocol';
 
 /** One allocation as the device sees it. `live[0]` is cleared by the host's synchronous release. */
 interface Mapping {
@@ -39,8 +39,14 @@ export class DeviceAddressSpace implements DeviceMemory {
   /** First fault raised since {@link DeviceAddressSpace.takeFault}; survives a kernel catching the throw. */
   private fault: DeviceFault | undefined;
 
-  /** `drain` synchronously applies allocation messages the host posted but the device has not seen yet. */
-  constructor(private readonly drain: () => void) {}
+  /**
+   * `drain` synchronously applies allocation messages the host posted but the device has not
+   * seen yet; `control` is the control block shared with the host (sleeper count).
+   */
+  constructor(
+    private readonly drain: () => void,
+    private readonly control: Int32Array,
+  ) {}
 
   /** Applies one allocation-table message from the host. */
   apply(msg: AllocMessage): void {
@@ -100,13 +106,17 @@ export class DeviceAddressSpace implements DeviceMemory {
     } while (performance.now() < spinEnd);
     let sleepMs = FIRST_SLEEP_MS;
     for (;;) {
-      const v = Atomics.load(i32, idx);
-      if (v >>> 0 >= target) return true;
+      if (Atomics.load(i32, idx) >>> 0 >= target) return true;
       // The host may release the range while we sleep: a late access is a fault, not a crash.
       if (Atomics.load(m.live, 0) !== 1) throw this.raise(a, `wait on u32 in released allocation ${span(m)}`);
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      Atomics.wait(i32, idx, v, Math.min(sleepMs, left));
+      // Announce the sleep before the last look at the word: with sequentially consistent
+      // atomics, a host store either is seen here or sees the announcement and notifies.
+      Atomics.add(this.control, CTL_DEVICE_SLEEPERS, 1);
+      const v = Atomics.load(i32, idx);
+      if (v >>> 0 < target) Atomics.wait(i32, idx, v, Math.min(sleepMs, left));
+      Atomics.sub(this.control, CTL_DEVICE_SLEEPERS, 1);
       sleepMs = Math.min(sleepMs * 2, MAX_SLEEP_MS);
     }
   }

@@ -14,6 +14,11 @@ export const CTL_FAIL_STATE = 1;
 export const CTL_FAIL_LEN = 2;
 /** Number of kernel failures since the host last took the record. */
 export const CTL_FAIL_COUNT = 3;
+/**
+ * Number of device waits currently asleep in `Atomics.wait` (or about to be). The host's
+ * `wakeSignal` hook pays for `Atomics.notify` only when it is non-zero.
+ */
+export const CTL_DEVICE_SLEEPERS = 4;
 /** Byte offset of the failure message inside the control block. */
 export const CTL_FAIL_MESSAGE_OFFSET = 64;
 /** Capacity of the failure message. */

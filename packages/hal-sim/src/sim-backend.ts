@@ -15,6 +15,7 @@ import {
   AllocMessage,
   CTL_BYTES,
   CTL_COMPLETED,
+  CTL_DEVICE_SLEEPERS,
   CTL_FAIL_COUNT,
   CTL_FAIL_LEN,
   CTL_FAIL_MESSAGE_OFFSET,
@@ -183,10 +184,16 @@ export class SimBackend implements RegionBackend {
     const block = guard > 0 ? new GuardedBlock(memory, guard, totalBytes, BigInt(base)) : undefined;
     if (block) this.guarded.add(block);
     let released = false;
+    const words = new Int32Array(memory, 0, memory.byteLength >> 2);
+    const control = this.control;
     return {
       bytes: block ? block.view : new Uint8Array(memory),
       hostBase: 0n,
       deviceBase: BigInt(base),
+      // Atomics.notify costs ~40 ns even when nobody sleeps; wake the device only when it does.
+      wakeSignal: (offset: number) => {
+        if (Atomics.load(control, CTL_DEVICE_SLEEPERS) !== 0) Atomics.notify(words, (guard + offset) >> 2);
+      },
       release: () => {
         if (released) return;
         released = true;

@@ -1,5 +1,6 @@
 import { RegionBackend } from '@simpler/abi';
-import { DeviceContext, loadBackend } from '@simpler/region-core';
+import { createBackend } from '@simpler/hal-sim';
+import { DeviceContext } from '@simpler/region-core';
 import { BenchBudget, FULL_BUDGET } from './bench-budget';
 import { BenchReport } from './bench-result';
 import { measureDatacopy } from './datacopy-bench';
@@ -24,11 +25,7 @@ export function l2BenchSteps(budget: BenchBudget): number {
 
 /** A fresh simulator backend (from the CLI's own dependency) with the ping-pong kernel registered. */
 function simBackend(): Promise<RegionBackend> {
-  return loadBackend({
-    backend: require.resolve('@simpler/hal-sim'),
-    backendOptions: { kernels: { [PING_PONG_KERNEL]: PING_PONG_KERNEL_PATH } },
-    deviceId: 0,
-  });
+  return createBackend({ deviceId: 0, kernels: { [PING_PONG_KERNEL]: PING_PONG_KERNEL_PATH } });
 }
 
 /**

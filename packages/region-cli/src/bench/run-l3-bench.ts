@@ -1,3 +1,4 @@
+import { BACKEND_NAME as SIM_BACKEND } from '@simpler/hal-sim';
 import { Worker, createWorker } from '@simpler/region-core';
 import { BenchBudget, FULL_BUDGET, REQUIRED_SIZES, sizeLabel } from './bench-budget';
 import { BenchReport, BenchRow, ThroughputPoint, benchRow } from './bench-result';
@@ -73,7 +74,7 @@ export async function runL3Bench(options: L3BenchOptions = {}): Promise<BenchRep
   const warmup = Math.min(2000, Math.max(50, budget.l3ControlRounds >> 3));
   const raw = await pipePingPong(budget.l3ControlRounds, warmup);
   step('L3 control round trips');
-  const worker = await createWorker({ level: 3, backend: require.resolve('@simpler/hal-sim'), deviceIds: [0] });
+  const worker = await createWorker({ level: 3, backend: require.resolve(SIM_BACKEND), deviceIds: [0] });
   const rows: BenchRow[] = [];
   const series: Record<string, ThroughputPoint[]> = { 'L3 h2region': [], 'L3 region2h': [] };
   let control: Float64Array;
