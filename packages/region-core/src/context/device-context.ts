@@ -1,22 +1,16 @@
 import {
-  BackendAllocation,
-  BackendError,
   InvalidArgumentError,
-  REGION_MAGIC,
-  REGION_VERSION,
   RegionBackend,
-  RegionLayout,
   UnsupportedError,
   computeRegionLayout,
   describe,
-  encodeRegionHeader,
   requireU32,
   requireU64,
   toU64BigInt,
 } from '@simpler/abi';
 import { backendFailure } from '../backend/backend-failure';
 import { checkBackend } from '../backend/check-backend';
-import { allocationProblem } from './allocation-check';
+import { allocateChecked, initialiseRegion, releaseQuietly } from './region-allocation';
 import { bytesOfDestination, bytesOfSource } from './byte-source';
 import { handleTokenOf, unknownHandleError } from './handle-tokens';
 import { RegionInfoRecord, RegionRecord, SLOT_STRIDE, createRegionRecord } from './region-record';
@@ -40,6 +34,16 @@ export interface DeviceContextOptions {
 }
 
 function noop(): void {}
+
+/** A wait that did not complete at its first look. */
+interface PendingWait {
+  readonly record: RegionRecord;
+  readonly index: number;
+  readonly target: number;
+  readonly timeoutUs: number;
+  readonly observed: number;
+  readonly start: number;
+}
 
 /**
  * The owner-process device context: one backend, the registry of regions opened on it, and
@@ -93,14 +97,14 @@ export class DeviceContext {
     const f = requireU32(flags, 'flags');
     if (f !== 0) throw new InvalidArgumentError(`flags must be 0 (reserved), got ${f}`);
     const layout = computeRegionLayout(dataBytes, signalCount);
-    const allocation = this.allocate(layout.totalBytes);
+    const allocation = allocateChecked(this.backend, layout.totalBytes);
     try {
-      this.initialise(allocation, layout);
+      initialiseRegion(allocation, layout);
       const record = createRegionRecord(this.registry.newToken(), allocation, layout, f);
       this.registry.add(record);
       return record.token;
     } catch (error) {
-      this.releaseQuietly(allocation);
+      releaseQuietly(allocation);
       throw backendFailure(this.backend.name, 'open', error);
     }
   }
@@ -227,14 +231,10 @@ export class DeviceContext {
    * `EAGAIN` before the deadline; on success invalidates the data area (acquire point).
    */
   waitSync(handle: unknown, signalId: unknown, target: unknown, timeoutUs: unknown): void {
-    const record = this.lookup(handle);
-    const index = this.slotIndex(record, signalId);
-    const t = requireU32(target, 'target');
-    const timeout = requireU32(timeoutUs, 'timeout_us');
-    let observed = this.observe(record, index);
-    if (observed >= t) return this.acquire(record);
-    const start = now();
-    if (timeout === 0) throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, 0, 0);
+    const pending = this.startWait(handle, signalId, target, timeoutUs);
+    if (pending === undefined) return;
+    const { record, index, target: t, timeoutUs: timeout, start } = pending;
+    let observed = pending.observed;
     const deadline = start + timeout / 1000;
     const spinUntil = start + this.tuning.syncSpinUs / 1000;
     let slice = FIRST_SLICE_MS;
@@ -261,14 +261,10 @@ export class DeviceContext {
    * short spin; it then sleeps on `Atomics.waitAsync` (shared memory) or polls with backoff.
    */
   async waitAsync(handle: unknown, signalId: unknown, target: unknown, timeoutUs: unknown): Promise<void> {
-    const record = this.lookup(handle);
-    const index = this.slotIndex(record, signalId);
-    const t = requireU32(target, 'target');
-    const timeout = requireU32(timeoutUs, 'timeout_us');
-    let observed = this.observe(record, index);
-    if (observed >= t) return this.acquire(record);
-    const start = now();
-    if (timeout === 0) throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, 0, 0);
+    const pending = this.startWait(handle, signalId, target, timeoutUs);
+    if (pending === undefined) return;
+    const { record, index, target: t, timeoutUs: timeout, start } = pending;
+    let observed = pending.observed;
     const deadline = start + timeout / 1000;
     const spinUntil = start + this.tuning.asyncSpinUs / 1000;
     for (let time = now(); time < spinUntil && time < deadline; time = now()) {
@@ -372,6 +368,24 @@ export class DeviceContext {
     if (this.destroyed) throw new InvalidArgumentError('device context destroyed');
   }
 
+  /**
+   * The common start of both waits: validates, looks once, and either completes the wait
+   * (acquire; returns undefined), fails a probe (`EAGAIN`), or describes what is left to wait for.
+   */
+  private startWait(handle: unknown, signalId: unknown, target: unknown, timeoutUs: unknown): PendingWait | undefined {
+    const record = this.lookup(handle);
+    const index = this.slotIndex(record, signalId);
+    const t = requireU32(target, 'target');
+    const timeout = requireU32(timeoutUs, 'timeout_us');
+    const observed = this.observe(record, index);
+    if (observed >= t) {
+      this.acquire(record);
+      return undefined;
+    }
+    if (timeout === 0) throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, 0, 0);
+    return { record, index, target: t, timeoutUs: timeout, observed, start: now() };
+  }
+
   /** The record of a registered handle, or `EINVAL`. The hot path is one Map lookup. */
   private lookup(handle: unknown): RegionRecord {
     if (handle === this.lastToken && this.lastRecord !== undefined) return this.lastRecord;
@@ -454,53 +468,5 @@ export class DeviceContext {
   private wakeWaiters(record: RegionRecord): void {
     if (record.waiters === 0 || !record.shared) return;
     for (let i = 0; i < record.signals.length; i += SLOT_STRIDE) Atomics.notify(record.signals, i);
-  }
-
-  /** Calls backend.allocate and checks what comes back; typed errors pass through. */
-  private allocate(totalBytes: number): BackendAllocation {
-    const name = this.backend.name;
-    let allocation: BackendAllocation;
-    try {
-      allocation = this.backend.allocate(totalBytes);
-    } catch (error) {
-      throw backendFailure(name, `allocate(${totalBytes})`, error);
-    }
-    const problem = allocationProblem(allocation, totalBytes);
-    if (problem) {
-      this.releaseQuietly(allocation);
-      throw new BackendError(`${name}: allocate(${totalBytes}) returned an invalid allocation: ${problem}`);
-    }
-    return allocation;
-  }
-
-  /** Zeroes everything, writes the header, and flushes the whole region to the device. */
-  private initialise(allocation: BackendAllocation, layout: RegionLayout): void {
-    const bytes = allocation.bytes;
-    // Backends promise zero-filled memory; zeroing is cheap insurance against a stale mapping.
-    bytes.fill(0);
-    encodeRegionHeader(
-      {
-        magic: REGION_MAGIC,
-        version: REGION_VERSION,
-        flags: 0,
-        signal_count: layout.signalCount,
-        signal_offset: layout.signalOffset,
-        data_offset: layout.dataOffset,
-        data_bytes: layout.dataBytes,
-        total_bytes: layout.totalBytes,
-      },
-      bytes,
-      0,
-    );
-    const flush = allocation.flush;
-    if (flush !== undefined) flush.call(allocation, 0, layout.totalBytes);
-  }
-
-  private releaseQuietly(allocation: BackendAllocation | undefined): void {
-    try {
-      if (allocation && typeof allocation.release === 'function') allocation.release();
-    } catch {
-      // The original failure is what the caller needs to see.
-    }
   }
 }

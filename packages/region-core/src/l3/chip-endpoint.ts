@@ -397,21 +397,7 @@ export class ChipEndpoint implements Endpoint {
   }
 
   region2h(handle: number, offset: number, nbytes: number): Promise<Uint8Array> {
-    return this.request(
-      'region2h',
-      this.budget,
-      (f) => {
-        const seg = this.segmentFor();
-        seg.prepare(SidebandOp.REGION2H, handle, offset, nbytes, this.fits(handle, offset, nbytes));
-        f.command = MailboxCommand.DATACOPY_REGION2H;
-        f.name = seg.name;
-      },
-      async () => {
-        const out = await this.segmentFor().readPayload(nbytes);
-        if (nbytes > SHRINK_ABOVE_BYTES) this.segment?.shrink();
-        return out;
-      },
-    );
+    return this.region2hRequest(handle, offset, nbytes, (seg) => seg.readPayload(nbytes));
   }
 
   /**
@@ -419,7 +405,11 @@ export class ChipEndpoint implements Endpoint {
    * for large reads, since a fresh multi-MiB buffer costs more in page faults than the copy.
    */
   region2hInto(handle: number, offset: number, dst: Uint8Array): Promise<void> {
-    const nbytes = dst.byteLength;
+    return this.region2hRequest(handle, offset, dst.byteLength, (seg) => seg.readPayloadInto(dst));
+  }
+
+  /** One region2h round trip; `read` takes the payload out of the segment once the reply is in. */
+  private region2hRequest<T>(handle: number, offset: number, nbytes: number, read: (seg: ParentSegment) => Promise<T>): Promise<T> {
     return this.request(
       'region2h',
       this.budget,
@@ -430,8 +420,9 @@ export class ChipEndpoint implements Endpoint {
         f.name = seg.name;
       },
       async () => {
-        await this.segmentFor().readPayloadInto(dst);
+        const out = await read(this.segmentFor());
         if (nbytes > SHRINK_ABOVE_BYTES) this.segment?.shrink();
+        return out;
       },
     );
   }

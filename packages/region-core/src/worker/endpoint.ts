@@ -1,3 +1,5 @@
+import type { RegionInfoRecord } from '../context/region-record';
+
 /**
  * What a Worker needs from one device ("chip"): the seam between the public async API and
  * either an in-process device context (L2) or a chip child process (L3).
@@ -31,14 +33,5 @@ export interface Endpoint {
   shutdown(): Promise<void>;
 }
 
-/** Region info as an endpoint reports it (public form: host pointers are 0n). */
-export interface EndpointInfo {
-  readonly hostDataPtr: bigint;
-  readonly deviceDataPtr: bigint;
-  readonly dataBytes: number;
-  readonly hostSignalPtr: bigint;
-  readonly deviceSignalPtr: bigint;
-  readonly signalCount: number;
-  readonly totalBytes: number;
-  readonly flags: number;
-}
+/** Region info as an endpoint reports it: the public form, host pointers 0n. */
+export type EndpointInfo = RegionInfoRecord;

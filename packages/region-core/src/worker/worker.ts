@@ -9,28 +9,15 @@ import {
   toU64BigInt,
 } from '@simpler/abi';
 import { bytesOfDestination, bytesOfSource } from '../context/byte-source';
+import type { RegionInfoRecord } from '../context/region-record';
 import { Endpoint, EndpointInfo } from './endpoint';
 import { MappedRegion, MappedRegionOwner } from './mapped-region';
 
-/** Public info of a region: host pointers are always 0n (they never leave the owner process). */
-export interface MappedRegionInfo {
-  /** Always 0n. */
-  readonly hostDataPtr: bigint;
-  /** Device address of the data area, for kernel arguments. */
-  readonly deviceDataPtr: bigint;
-  /** Always 0n. */
-  readonly hostSignalPtr: bigint;
-  /** Device address of signal slot 0, for kernel arguments. */
-  readonly deviceSignalPtr: bigint;
-  /** Bytes of the data area. */
-  readonly dataBytes: number;
-  /** Number of signal slots. */
-  readonly signalCount: number;
-  /** Bytes of the whole region. */
-  readonly totalBytes: number;
-  /** Region flags (0). */
-  readonly flags: number;
-}
+/**
+ * Public info of a region: the fields of {@link RegionInfoRecord}, with `hostDataPtr` and
+ * `hostSignalPtr` always 0n (host addresses never leave the owner process).
+ */
+export type MappedRegionInfo = RegionInfoRecord;
 
 /** Options of `openMappedRegion`. */
 export interface OpenMappedRegionOptions {
