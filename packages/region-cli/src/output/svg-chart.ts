@@ -114,7 +114,7 @@ function latencyPanel(y0: number, data: ChartData['pingPong']): string[] {
   const bottom = y0 + PANEL_H - M.bottom;
   const x = (v: number): number => M.left + ((Math.log10(Math.max(v, lo)) - lx) / (hx - lx)) * (W - M.right - M.left);
   const y = (f: number): number => bottom - f * (bottom - top - 8);
-  for (const f of [0, 0.25, 0.5, 0.75, 0.99, 1]) {
+  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
     out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(f).toFixed(1)}" y2="${y(f).toFixed(1)}" stroke="#e3e3e3"/>`);
     out.push(`<text x="${M.left - 8}" y="${(y(f) + 4).toFixed(1)}" font-size="11" text-anchor="end" ${FONT}>${f}</text>`);
   }
