@@ -184,6 +184,11 @@ describe('codec input errors are EINVAL', () => {
     expect(() => encodeConfig(value as never)).toThrow(expect.objectContaining({ code: 'EINVAL', errno: -22 }));
   });
 
+  it.each([[null], [undefined], [42], ['text']])('rejects a value that is not an object (%p)', (value) => {
+    expect(() => encodeConfig(value as never)).toThrow(expect.objectContaining({ code: 'EINVAL', errno: -22 }));
+    expect(() => encodeMailbox(value as never)).toThrow(expect.objectContaining({ code: 'EINVAL', errno: -22 }));
+  });
+
   it('rejects a target that is too small or not bytes', () => {
     expect(() => encodeConfig({ data_bytes: 1, signal_count: 1, flags: 0 }, new Uint8Array(15))).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     expect(() => decodeInfo(new Uint8Array(64), 1)).toThrow(expect.objectContaining({ code: 'EINVAL' }));

@@ -146,7 +146,13 @@ export class SimBackend implements RegionBackend {
     });
     // Nobody may be awaiting ready(); a failure then surfaces at the next call instead.
     this.started.catch(() => undefined);
-    for (const [name, file] of Object.entries(kernels)) this.registerKernel(name, file);
+    try {
+      for (const [name, file] of Object.entries(kernels)) this.registerKernel(name, file);
+    } catch (e) {
+      // The caller never gets this instance, so nobody else could stop its device thread.
+      void this.destroy();
+      throw e;
+    }
   }
 
   /** Resolves once the device thread is running; rejects with `EIO` if it failed to start. */
@@ -175,24 +181,36 @@ export class SimBackend implements RegionBackend {
       }
       throw new BackendError(`allocate: shared memory of ${totalBytes} bytes failed (${why})`, { cause: e });
     }
+    // Views first, before anything is published: a buffer larger than a typed array can view
+    // (4 GiB on Node 20) is an allocation this backend cannot satisfy.
+    let block: GuardedBlock | undefined;
+    let bytes: Uint8Array;
+    let words: Int32Array;
+    try {
+      block = guard > 0 ? new GuardedBlock(memory, guard, totalBytes, BigInt(base)) : undefined;
+      bytes = block ? block.view : new Uint8Array(memory);
+      // Division, not `>> 2`: shifts wrap at 2^31 bytes.
+      words = new Int32Array(memory, 0, Math.floor(memory.byteLength / 4));
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new OutOfMemoryError(`allocate: cannot view ${totalBytes} bytes of shared memory (${why})`, { cause: e });
+    }
     // Bases are never reused, and an unmapped gap follows each allocation so overruns fault.
     this.nextDeviceBase = alignUp(base + totalBytes + DEVICE_ALLOCATION_ALIGN, DEVICE_ALLOCATION_ALIGN);
     const live = new Int32Array(new SharedArrayBuffer(4));
     live[0] = 1;
     this.liveFlags.add(live);
     this.postAlloc({ type: 'map', base, memory, live, byteOffset: guard, byteLength: totalBytes });
-    const block = guard > 0 ? new GuardedBlock(memory, guard, totalBytes, BigInt(base)) : undefined;
     if (block) this.guarded.add(block);
     let released = false;
-    const words = new Int32Array(memory, 0, memory.byteLength >> 2);
     const control = this.control;
     return {
-      bytes: block ? block.view : new Uint8Array(memory),
+      bytes,
       hostBase: 0n,
       deviceBase: BigInt(base),
       // Atomics.notify costs ~40 ns even when nobody sleeps; wake the device only when it does.
       wakeSignal: (offset: number) => {
-        if (Atomics.load(control, CTL_DEVICE_SLEEPERS) !== 0) Atomics.notify(words, (guard + offset) >> 2);
+        if (Atomics.load(control, CTL_DEVICE_SLEEPERS) !== 0) Atomics.notify(words, Math.floor((guard + offset) / 4));
       },
       release: () => {
         if (released) return;

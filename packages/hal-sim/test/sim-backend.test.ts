@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import { BACKEND_ABI_VERSION, isRegionError } from '@simpler/abi';
 import { BACKEND_NAME, DEVICE_ADDRESS_BASE, DEVICE_ALLOCATION_ALIGN, SimBackend, createBackend } from '../src';
 import { SIGNAL0, hostNotify } from './support/host-side';
@@ -41,6 +42,18 @@ describe('SimBackend creation', () => {
       code: 'EINVAL',
       message: expect.stringContaining('/no/such/kernel.js'),
     });
+  });
+});
+
+describe('SimBackend creation failures', () => {
+  it('a rejected kernels option stops the device thread it had started', async () => {
+    const terminate = jest.spyOn(Worker.prototype, 'terminate');
+    try {
+      await expect(createBackend({ deviceId: 0, kernels: { k: '/no/such/kernel.js' } })).rejects.toMatchObject({ code: 'EINVAL' });
+      expect(terminate).toHaveBeenCalledTimes(1);
+    } finally {
+      terminate.mockRestore();
+    }
   });
 });
 
@@ -90,6 +103,30 @@ describe('SimBackend allocations', () => {
 
   it('a size the machine cannot hold is ENOMEM', () => {
     expect(() => b.allocate(2 ** 50)).toThrow(expect.objectContaining({ code: 'ENOMEM', errno: -12 }));
+  });
+
+  it('an allocation of 2 GiB and more works, and its signal wake-ups reach the whole range', () => {
+    const size = 2 ** 31 + 64;
+    const a = b.allocate(size);
+    try {
+      expect(a.bytes.length).toBe(size);
+      expect(() => a.wakeSignal?.(size - 64)).not.toThrow();
+    } finally {
+      a.release();
+    }
+  });
+
+  it('a size beyond what a typed array can view is ENOMEM, never a raw RangeError', () => {
+    let err: unknown;
+    try {
+      const a = b.allocate(2 ** 32 + 192);
+      // Runtimes whose typed arrays reach past 4 GiB may satisfy it: then it must be usable.
+      expect(a.bytes.length).toBe(2 ** 32 + 192);
+      a.release();
+    } catch (e) {
+      err = e;
+    }
+    if (err !== undefined) expect(err).toMatchObject({ code: 'ENOMEM', errno: -12 });
   });
 
   it('launch validates names and arguments before queueing (EINVAL)', () => {

@@ -66,6 +66,9 @@ export function decodeCString(source: Uint8Array, at: number, capacity: number):
  * reserved field are written as zero, so padding never carries stale bytes.
  */
 export function encodeStruct(layout: StructLayout, value: Readonly<Record<string, unknown>>, target?: Uint8Array, offset = 0): Uint8Array {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgumentError(`${layout.name}: value must be an object of fields, got ${describe(value)}`);
+  }
   const out = target ?? new Uint8Array(layout.size);
   checkTarget(layout, out, offset);
   out.fill(0, offset, offset + layout.size);

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, describe } from '@simpler/abi';
+import { InvalidArgumentError, OutOfMemoryError, describe } from '@simpler/abi';
 
 function tagOf(value: object): string {
   return Object.prototype.toString.call(value);
@@ -60,4 +60,15 @@ export function bytesOfDestination(dst: unknown): Uint8Array {
     throw new InvalidArgumentError('destination is a view over a detached ArrayBuffer');
   }
   return dst instanceof Uint8Array ? dst : new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength);
+}
+
+/** A new uninitialised Buffer of `n` bytes for a region2h result; an allocation failure is `ENOMEM`. */
+export function allocateOutput(n: number): Buffer {
+  try {
+    return Buffer.allocUnsafe(n);
+  } catch (error) {
+    throw new OutOfMemoryError(`cannot allocate ${n} bytes for the datacopy result: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
 }

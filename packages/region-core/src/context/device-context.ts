@@ -11,7 +11,7 @@ import {
 import { backendFailure } from '../backend/backend-failure';
 import { checkBackend } from '../backend/check-backend';
 import { allocateChecked, initialiseRegion, releaseQuietly } from './region-allocation';
-import { bytesOfDestination, bytesOfSource } from './byte-source';
+import { allocateOutput, bytesOfDestination, bytesOfSource } from './byte-source';
 import { handleTokenOf, unknownHandleError } from './handle-tokens';
 import { RegionInfoRecord, RegionRecord, SLOT_STRIDE, createRegionRecord } from './region-record';
 import { RegionRegistry } from './region-registry';
@@ -34,6 +34,25 @@ export interface DeviceContextOptions {
 }
 
 function noop(): void {}
+
+/**
+ * Validates wait tuning overrides. A zero or negative slice would make an async wait re-arm a
+ * zero-timeout `Atomics.waitAsync` in microtasks only, starving the event loop until the deadline.
+ */
+function checkWaitTuning(overrides: unknown): WaitTuning {
+  if (overrides === undefined) return DEFAULT_WAIT_TUNING;
+  if (typeof overrides !== 'object' || overrides === null) {
+    throw new InvalidArgumentError(`waitTuning must be an object, got ${describe(overrides)}`);
+  }
+  const tuning = { ...DEFAULT_WAIT_TUNING, ...overrides } as Record<keyof WaitTuning, unknown>;
+  for (const key of ['syncSpinUs', 'asyncSpinUs', 'maxSliceMs'] as const) {
+    const v = tuning[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (key === 'maxSliceMs' && v === 0)) {
+      throw new InvalidArgumentError(`waitTuning.${key} must be a finite number ${key === 'maxSliceMs' ? '> 0' : '>= 0'}, got ${describe(v)}`);
+    }
+  }
+  return tuning as unknown as WaitTuning;
+}
 
 /** A wait that did not complete at its first look. */
 interface PendingWait {
@@ -75,7 +94,7 @@ export class DeviceContext {
 
   constructor(backend: unknown, options: DeviceContextOptions = {}) {
     this.backend = checkBackend(backend);
-    this.tuning = { ...DEFAULT_WAIT_TUNING, ...(options.waitTuning ?? {}) };
+    this.tuning = checkWaitTuning(options.waitTuning);
   }
 
   /** Number of regions currently open. */
@@ -148,7 +167,7 @@ export class DeviceContext {
     const n = requireU64(nbytes, 'nbytes');
     const off = this.checkRange(record, offset, n);
     this.invalidate(record, record.dataOffset + off, n);
-    const out = Buffer.allocUnsafe(n);
+    const out = allocateOutput(n);
     out.set(record.data.subarray(off, off + n));
     return out;
   }

@@ -63,16 +63,19 @@ function log(line: string): void {
 
 /** Runs a chip child on this process's stdin/stdout. Exits 0 after shutdown, 1 after a failed init. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const transport = new PipeFrameTransport({ input: process.stdin, output: process.stdout, outputFd: 1 });
   // Nothing may end the child except shutdown or the end of stdin; a stray error is logged.
   process.on('uncaughtException', (error) => log(`uncaught: ${error?.stack ?? String(error)}`));
   process.on('unhandledRejection', (error) => log(`unhandled rejection: ${String(error)}`));
+  // stdin is read only once the child can serve: frames a client pipelines behind the init-done
+  // frame (or a shutdown sent during a slow init) wait in the pipe instead of being dropped.
+  const ends = { input: process.stdin, output: process.stdout, outputFd: 1 };
   let child: ChipChild;
   try {
     const args = parseChipChildArgs(argv);
     const backend = await loadBackend({ backend: args.backend, backendOptions: args.backendOptions, deviceId: args.deviceId });
-    child = new ChipChild(new DeviceContext(backend), transport, args.segmentPrefix, { exit: (code) => process.exit(code), log });
+    child = new ChipChild(new DeviceContext(backend), new PipeFrameTransport(ends), args.segmentPrefix, { exit: (code) => process.exit(code), log });
   } catch (error) {
+    const transport = new PipeFrameTransport(ends);
     const f = new MailboxFrame();
     f.state = MailboxState.CONTROL_DONE;
     f.error = isRegionError(error) ? error.errno : ERRNO.EIO;

@@ -9,8 +9,10 @@ import {
   MailboxCommand,
   MailboxFrame,
   MailboxState,
+  OutOfMemoryError,
   SidebandOp,
   decodeInfo,
+  isRegionError,
   isValidCopyRange,
   regionErrorForErrno,
 } from '@simpler/abi';
@@ -207,9 +209,16 @@ export class ChipEndpoint implements Endpoint {
   private complete(item: Pending, error: unknown, value: unknown): void {
     if (this.inFlight !== item) return; // already failed by a fault
     this.inFlight = undefined;
-    if (error !== undefined) item.reject(error);
+    if (error !== undefined) item.reject(isRegionError(error) ? error : this.localFailure(item, error));
     else item.resolve(value);
     this.pump();
+  }
+
+  /** A failure on this side of the pipe (segment I/O, a full /dev/shm) as a typed error. */
+  private localFailure(item: Pending, error: unknown): Error {
+    const message = `worker ${this.workerId}: ${item.what} failed in the parent: ${error instanceof Error ? error.message : String(error)}`;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    return code === 'ENOSPC' || code === 'ENOMEM' ? new OutOfMemoryError(message, { cause: error }) : new BackendError(message, { cause: error });
   }
 
   private request<T>(what: string, budgetMs: number, prepare: Pending['prepare'], finish: (f: MailboxFrame) => T | Promise<T>): Promise<T> {

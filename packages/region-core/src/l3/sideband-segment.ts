@@ -14,6 +14,7 @@ import {
   encodeSidebandHeader,
   reservedAreZero,
 } from '@simpler/abi';
+import { allocateOutput } from '../context/byte-source';
 
 /** Directory holding side-band segments (POSIX shared memory on Linux). */
 export const SHM_DIR = '/dev/shm';
@@ -201,7 +202,7 @@ export class ParentSegment {
 
   /** Reads `nbytes` of payload from byte 64 into a new buffer. */
   async readPayload(nbytes: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(nbytes);
+    const out = allocateOutput(nbytes);
     await this.readPayloadInto(out);
     return out;
   }

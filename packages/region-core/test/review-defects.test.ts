@@ -1,0 +1,139 @@
+import * as fs from 'node:fs';
+import { BackendError, DeviceContext, InvalidArgumentError, OutOfMemoryError, WaitTimeoutError, createWorker } from '../src';
+import * as path from 'node:path';
+import { MailboxCommand, MailboxState } from '@simpler/abi';
+import { ChipEndpoint } from '../src/l3/chip-endpoint';
+import { RawChild } from './l3/helpers/raw-child';
+import { writeTestBackend } from './l3/helpers/test-backend';
+import { createTestBackend } from './support/recording-backend';
+
+describe('wait tuning is validated (a zero slice starved the event loop)', () => {
+  it.each([{ maxSliceMs: 0 }, { maxSliceMs: -1 }, { maxSliceMs: NaN }, { syncSpinUs: '5' }, { asyncSpinUs: -1 }, { asyncSpinUs: Infinity }])(
+    'rejects %p with EINVAL',
+    (waitTuning) => {
+      expect(() => new DeviceContext(createTestBackend().backend, { waitTuning: waitTuning as never })).toThrow(InvalidArgumentError);
+    },
+  );
+
+  it('createWorker rejects a bad waitTuning with EINVAL and destroys the backend it created', async () => {
+    const t = createTestBackend();
+    await expect(createWorker({ level: 2, backend: t.backend, waitTuning: { maxSliceMs: 0 } })).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(t.destroyed).toBe(1);
+  });
+
+  it('accepts valid overrides, and a pending async wait lets timers run', async () => {
+    const ctx = new DeviceContext(createTestBackend().backend, { waitTuning: { maxSliceMs: 0.5, asyncSpinUs: 0 } });
+    const h = ctx.open(64, 1);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    await expect(ctx.waitAsync(h, 0, 1, 200_000)).rejects.toBeInstanceOf(WaitTimeoutError);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+    await ctx.destroy();
+  });
+});
+
+describe('datacopyRegion2H reports an allocation failure as ENOMEM', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('a failing output allocation is OutOfMemoryError, not a RangeError', () => {
+    const ctx = new DeviceContext(createTestBackend().backend);
+    const h = ctx.open(4096, 1);
+    jest.spyOn(Buffer, 'allocUnsafe').mockImplementation(() => {
+      throw new RangeError('Array buffer allocation failed');
+    });
+    expect(() => ctx.datacopyRegion2H(h, 0, 4096)).toThrow(OutOfMemoryError);
+    jest.restoreAllMocks();
+    expect(ctx.datacopyRegion2H(h, 0, 4)).toEqual(Buffer.alloc(4));
+    void ctx.destroy();
+  });
+});
+
+describe('ChipEndpoint: parent-side segment I/O failures are typed', () => {
+  it('a side-band write that fails in the parent rejects with BackendError, not a raw fs error', async () => {
+    const backend = writeTestBackend();
+    const e = await ChipEndpoint.spawn({ deviceId: 0, backend: backend.file, stderr: 'pipe' });
+    try {
+      const h = await e.open(4096, 1, 0);
+      await e.h2region(h, 0, Uint8Array.of(1));
+      const seg = (e as unknown as { segment: { fd: number } }).segment;
+      const realFd = seg.fd;
+      const readOnly = fs.openSync('/dev/null', 'r'); // every write to it fails with EBADF
+      seg.fd = readOnly;
+      try {
+        for (const p of [e.h2region(h, 0, Uint8Array.of(2)), e.region2h(h, 0, 1)]) {
+          const error = await p.then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+          expect(error).toBeInstanceOf(BackendError);
+          expect(error).toMatchObject({ code: 'EIO', errno: -5 });
+        }
+      } finally {
+        seg.fd = realFd;
+        fs.closeSync(readOnly);
+      }
+      expect([...(await e.region2h(h, 0, 1))]).toEqual([1]);
+    } finally {
+      await e.shutdown();
+      backend.remove();
+    }
+  });
+});
+
+/** A backend module whose createBackend takes `delayMs` (like a simulator starting its device thread). */
+function writeSlowBackend(file: string, delayMs: number): string {
+  const slow = path.join(path.dirname(file), 'slow-backend.js');
+  fs.writeFileSync(
+    slow,
+    `const inner = require(${JSON.stringify(file)});
+exports.BACKEND_NAME = inner.BACKEND_NAME;
+exports.createBackend = (options) => new Promise((resolve) => setTimeout(() => resolve(inner.createBackend(options)), ${delayMs}));
+`,
+  );
+  return slow;
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+describe('chip child: frames sent before init done are not lost', () => {
+  const backend = writeTestBackend();
+  const slow = writeSlowBackend(backend.file, 400);
+  afterAll(() => backend.remove());
+
+  it('a request pipelined before init done is answered after the init-done frame', async () => {
+    const child = RawChild.start(slow);
+    try {
+      const reply = child.request((f) => {
+        f.command = MailboxCommand.OPEN;
+        f.setArg(0, 64);
+        f.setArg(1, 1);
+      });
+      // request() returns the next frame: init done comes first, then the open reply.
+      expect((await within(reply, 10_000, 'init done')).state).toBe(MailboxState.INIT_DONE);
+      const open = await within(child.next(), 10_000, 'open reply');
+      expect(open.state).toBe(MailboxState.CONTROL_DONE);
+      expect(open.error).toBe(0);
+      expect(open.command).toBe(MailboxCommand.OPEN);
+      expect(open.result).toBeGreaterThan(0);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('a shutdown sent during a slow init makes the child exit 0', async () => {
+    const child = RawChild.start(slow);
+    try {
+      const bye = new Uint8Array(4096);
+      bye[0] = MailboxState.SHUTDOWN;
+      child.write(bye);
+      expect(await within(child.exited, 10_000, 'exit')).toEqual({ code: 0, signal: null });
+    } finally {
+      child.kill();
+    }
+  });
+});
