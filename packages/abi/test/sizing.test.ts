@@ -56,7 +56,7 @@ describe('computeRegionLayout', () => {
     ['Infinity', Infinity, 1, /got Infinity/],
     ['null', null, 1, /got null/],
     ['undefined signals', 1, undefined, /got undefined/],
-    ['an object', {}, 1, /got a Object/],
+    ['an object', {}, 1, /got an Object/],
   ])('%s is EINVAL', (_what, bytes, signals, message) => {
     let caught: unknown;
     try {

@@ -74,5 +74,5 @@ export function createBackend(options: BackendOptions): StubBackend {
 }
 
 function unsupported(op: string, what: string): UnsupportedError {
-  return new UnsupportedError(`${op}: platform ${STUB_PLATFORM} ${what} (ENOTSUP)`);
+  return new UnsupportedError(`${op}: platform ${STUB_PLATFORM} ${what}`);
 }

@@ -41,5 +41,6 @@ export function describe(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.byteLength})`;
   if (value instanceof ArrayBuffer) return `ArrayBuffer(${value.byteLength})`;
   if (typeof value === 'function') return 'a function';
-  return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
+  const kind = Object.prototype.toString.call(value).slice(8, -1);
+  return `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}`;
 }
