@@ -1,8 +1,11 @@
 import * as fs from 'node:fs';
 import { BackendError, DeviceContext, InvalidArgumentError, OutOfMemoryError, WaitTimeoutError, createWorker } from '../src';
 import * as path from 'node:path';
-import { MailboxCommand, MailboxState } from '@simpler/abi';
+import { MailboxCommand, MailboxFrame, MailboxState, SidebandOp } from '@simpler/abi';
+import { ChipChild } from '../src/l3/chip-child';
 import { ChipEndpoint } from '../src/l3/chip-endpoint';
+import type { FrameTransport } from '../src/l3/frame-transport';
+import { ParentSegment } from '../src/l3/sideband-segment';
 import { RawChild } from './l3/helpers/raw-child';
 import { writeTestBackend } from './l3/helpers/test-backend';
 import { createTestBackend } from './support/recording-backend';
@@ -135,5 +138,41 @@ describe('chip child: frames sent before init done are not lost', () => {
     } finally {
       child.kill();
     }
+  });
+});
+
+describe('chip child: segments unlinked by the parent are not remembered forever', () => {
+  it('a client using a fresh segment per round trip does not grow the child bookkeeping without bound', async () => {
+    const prefix = `rvw-${process.pid}-`;
+    const replies: Uint8Array[] = [];
+    let deliver: (frame: Uint8Array) => void = () => undefined;
+    const transport: FrameTransport = {
+      send: (frame) => void replies.push(frame.slice()),
+      onFrame: (cb) => void (deliver = cb),
+      onClose: () => undefined,
+      close: () => undefined,
+    };
+    const ctx = new DeviceContext(createTestBackend().backend);
+    const child = new ChipChild(ctx, transport, prefix, { exit: () => undefined, log: () => undefined });
+    child.start();
+    const handle = ctx.open(64, 1);
+    const frame = new MailboxFrame();
+    for (let i = 0; i < 300; i++) {
+      const seg = ParentSegment.create(prefix);
+      try {
+        seg.prepare(SidebandOp.INFO, handle, 0, 64, true);
+        frame.clear();
+        frame.state = MailboxState.CONTROL_REQUEST;
+        frame.command = MailboxCommand.INFO;
+        frame.name = seg.name;
+        deliver(frame.bytes);
+        expect(new MailboxFrame(replies[replies.length - 1]).error).toBe(0);
+      } finally {
+        seg.dispose(); // unlinked after the round trip
+      }
+    }
+    expect(replies).toHaveLength(301); // init done + one reply per request
+    expect((child as unknown as { seenSegments: Set<string> }).seenSegments.size).toBeLessThanOrEqual(64);
+    await child.stop(false);
   });
 });

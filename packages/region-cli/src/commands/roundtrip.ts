@@ -93,6 +93,7 @@ async function roundtripCommand(flags: RoundtripFlags, ctx: CommandContext): Pro
   }
   const progress = createProgress(io, flags.json === true);
   let results: DeviceRoundtripResult[];
+  let failed = false;
   try {
     let done = 0;
     progress.start(flags.iters * deviceIds.length, `round trips on ${deviceIds.length === 1 ? `device ${deviceIds[0]}` : `devices ${deviceIds.join(',')}`}`);
@@ -104,9 +105,15 @@ async function roundtripCommand(flags: RoundtripFlags, ctx: CommandContext): Pro
       timeoutUs: flags.timeoutUs,
       onIteration: () => progress.update(++done),
     });
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
     progress.stop();
-    await worker.close();
+    // The first failure is the one to report; a close error after it would only hide it.
+    await worker.close().catch((error: unknown) => {
+      if (!failed) throw error;
+    });
   }
   const report = roundtripReport({ backend: choice.backend, platform, level: flags.level, iters: flags.iters, dataBytes: flags.dataBytes }, results);
   if (flags.json) {

@@ -1,4 +1,4 @@
-import { unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import {
   ERRNO,
   INFO_LAYOUT,
@@ -32,6 +32,8 @@ const STATE_OFFSET = 0;
 const RESERVED_OFFSET = 56;
 /** How long a shutdown waits for the context to release everything before exiting anyway. */
 const DESTROY_GRACE_MS = 5000;
+/** Size of the seen-segment set at which names whose files are gone are dropped from it. */
+const SEEN_SEGMENTS_PRUNE_AT = 64;
 
 function readI32(bytes: Uint8Array, at: number): number {
   return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
@@ -61,6 +63,7 @@ export class ChipChild {
   private stopping = false;
   /** Every segment name this child opened: unlinked for a parent that died without doing it. */
   private readonly seenSegments = new Set<string>();
+  private pruneSeenAt = SEEN_SEGMENTS_PRUNE_AT;
 
   constructor(
     private readonly ctx: ChipContext,
@@ -214,7 +217,16 @@ export class ChipChild {
   /** Opened afresh for every request: a name may be reused for a new file, and a cached descriptor would miss it. */
   private segmentNamed(name: string): ChildSegment {
     const seg = ChildSegment.open(name, this.segmentPrefix);
-    this.seenSegments.add(seg.filePath);
+    const seen = this.seenSegments;
+    if (!seen.has(seg.filePath)) {
+      // A client that creates a segment per round trip and unlinks it after (as the spec
+      // describes) would otherwise grow this set by one name per request, forever.
+      if (seen.size >= this.pruneSeenAt) {
+        for (const file of seen) if (!existsSync(file)) seen.delete(file);
+        this.pruneSeenAt = Math.max(SEEN_SEGMENTS_PRUNE_AT, 2 * seen.size);
+      }
+      seen.add(seg.filePath);
+    }
     return seg;
   }
 
