@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { MailboxCommand, MailboxFrame, MailboxState, SidebandOp } from '@simpler/abi';
 import { ChipChild } from '../src/l3/chip-child';
 import { ChipEndpoint } from '../src/l3/chip-endpoint';
+import { createL3Worker } from '../src/l3/create-l3-worker';
 import type { FrameTransport } from '../src/l3/frame-transport';
 import { ParentSegment } from '../src/l3/sideband-segment';
 import { RawChild } from './l3/helpers/raw-child';
@@ -175,4 +176,16 @@ describe('chip child: segments unlinked by the parent are not remembered forever
     expect((child as unknown as { seenSegments: Set<string> }).seenSegments.size).toBeLessThanOrEqual(64);
     await child.stop(false);
   });
+});
+
+describe('createL3Worker validates its L3-only options before spawning', () => {
+  const backend = writeTestBackend();
+  afterAll(() => backend.remove());
+
+  it.each([{ childStderr: 'bogus' }, { childStderr: 5 }, { initTimeoutMs: -5 }, { requestTimeoutMs: 'x' }, { shutdownGraceMs: NaN }])(
+    'rejects %p with EINVAL',
+    async (bad) => {
+      await expect(createL3Worker({ backend: backend.file, deviceIds: [0], ...(bad as object) })).rejects.toBeInstanceOf(InvalidArgumentError);
+    },
+  );
 });

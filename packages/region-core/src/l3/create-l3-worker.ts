@@ -27,6 +27,21 @@ function deviceIdsOf(options: L3WorkerOptions): number[] {
   return ids;
 }
 
+const STDERR_MODES: readonly unknown[] = ['inherit', 'pipe', 'ignore'];
+
+/** Checks the L3-only options before anything is spawned (a bad `stdio` value makes spawn throw a TypeError). */
+function checkL3Options(options: L3WorkerOptions): void {
+  for (const key of ['initTimeoutMs', 'requestTimeoutMs', 'shutdownGraceMs'] as const) {
+    const v: unknown = options[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
+      throw new InvalidArgumentError(`${key} must be a finite number of milliseconds >= 0, got ${describe(v)}`);
+    }
+  }
+  if (options.childStderr !== undefined && !STDERR_MODES.includes(options.childStderr)) {
+    throw new InvalidArgumentError(`childStderr must be 'inherit', 'pipe' or 'ignore', got ${describe(options.childStderr)}`);
+  }
+}
+
 /** Only plain JSON data can reach a child on its command line. */
 function requireJsonData(value: unknown, where: string): void {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
@@ -64,6 +79,7 @@ function resolveForChild(name: string): string {
 export async function createL3Worker(options: L3WorkerOptions = {}): Promise<Worker> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`worker options must be an object, got ${describe(options)}`);
   const ids = deviceIdsOf(options);
+  checkL3Options(options);
   const choice = resolveBackendChoice({ backend: options.backend, backendOptions: options.backendOptions });
   if (choice.backend === undefined) throw new InvalidArgumentError(NO_BACKEND_HELP);
   if (typeof choice.backend !== 'string' || choice.backend.length === 0) {
