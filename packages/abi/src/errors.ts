@@ -1,6 +1,13 @@
 import { ERRNO, RegionErrorCode, codeForErrno } from './errno';
 
 /**
+ * Brand on `RegionError.prototype`. `Symbol.for` is process-global, so an error built by a second
+ * installed copy of this package carries the same brand, while a Node system error that happens
+ * to have `code: 'EINVAL'` and `errno: -22` does not.
+ */
+const REGION_ERROR_BRAND = Symbol.for('@simpler/abi.RegionError');
+
+/**
  * Base class of every error this project throws. Carries `code` and a negative `errno`,
  * like Node's own system errors.
  *
@@ -21,6 +28,8 @@ export class RegionError extends Error {
     this.name = new.target.name;
   }
 }
+
+Object.defineProperty(RegionError.prototype, REGION_ERROR_BRAND, { value: true });
 
 /** `EINVAL`: an invalid context, handle, config, range, signal id, value or argument. */
 export class InvalidArgumentError extends RegionError {
@@ -66,13 +75,14 @@ const CLASS_FOR_CODE = {
 } as const;
 
 /**
- * True for any error of ours, even from a duplicate install of this package:
- * it checks `code`/`errno`, not `instanceof`.
+ * True for any error of ours, even from a duplicate install of this package: it checks a
+ * process-global brand and a consistent `code`/`errno` pair, not `instanceof`.
  */
 export function isRegionError(value: unknown): value is RegionError {
   if (typeof value !== 'object' || value === null) return false;
-  const v = value as { code?: unknown; errno?: unknown };
-  return typeof v.code === 'string' && typeof v.errno === 'number' && ERRNO[v.code as RegionErrorCode] === v.errno;
+  const v = value as { code?: unknown; errno?: unknown; [REGION_ERROR_BRAND]?: unknown };
+  if (v[REGION_ERROR_BRAND] !== true) return false;
+  return typeof v.code === 'string' && Object.hasOwn(ERRNO, v.code) && ERRNO[v.code as RegionErrorCode] === v.errno;
 }
 
 /** Builds the right subclass for a code. */

@@ -48,9 +48,22 @@ describe('error classes', () => {
 });
 
 describe('isRegionError', () => {
-  it('accepts a plain object with a matching code and errno (a duplicate install)', () => {
-    expect(isRegionError({ code: 'EINVAL', errno: -22, message: 'x' })).toBe(true);
-    expect(isRegionError({ code: 'EAGAIN', errno: -11 })).toBe(true);
+  it('accepts an error from a duplicate install of the package (same global brand, other class)', () => {
+    // A second copy of the package has its own classes but brands them with the same Symbol.for key.
+    class OtherCopyError extends Error {
+      readonly code = 'EAGAIN';
+      readonly errno = -11;
+    }
+    Object.defineProperty(OtherCopyError.prototype, Symbol.for('@simpler/abi.RegionError'), { value: true });
+    const e = new OtherCopyError('timed out');
+    expect(e).not.toBeInstanceOf(RegionError);
+    expect(isRegionError(e)).toBe(true);
+  });
+
+  it('rejects look-alikes: a plain object or a Node system error with a matching code and errno', () => {
+    expect(isRegionError({ code: 'EINVAL', errno: -22, message: 'x' })).toBe(false);
+    expect(isRegionError(Object.assign(new Error('EINVAL: invalid argument, read'), { code: 'EINVAL', errno: -22, syscall: 'read' }))).toBe(false);
+    expect(isRegionError(Object.assign(new Error('EIO: i/o error'), { code: 'EIO', errno: -5 }))).toBe(false);
   });
 
   it.each([
