@@ -456,13 +456,7 @@ export class DeviceContext {
   }
 
   private flush(record: RegionRecord, offset: number, length: number): void {
-    const hook = record.allocation.flush;
-    if (hook === undefined || length === 0) return;
-    try {
-      hook.call(record.allocation, offset, length);
-    } catch (error) {
-      throw backendFailure(this.backend.name, `flush(${offset}, ${length})`, error);
-    }
+    if (record.allocation.flush !== undefined && length !== 0) this.cacheHook(record, 'flush', offset, length);
   }
 
   private wakeDevice(record: RegionRecord, wake: (offset: number) => void, offset: number): void {
@@ -474,12 +468,16 @@ export class DeviceContext {
   }
 
   private invalidate(record: RegionRecord, offset: number, length: number): void {
-    const hook = record.allocation.invalidate;
-    if (hook === undefined || length === 0) return;
+    if (record.allocation.invalidate !== undefined && length !== 0) this.cacheHook(record, 'invalidate', offset, length);
+  }
+
+  /** Runs a present cache hook; a failing one is `EIO` naming the hook and its range. */
+  private cacheHook(record: RegionRecord, hook: 'flush' | 'invalidate', offset: number, length: number): void {
+    const allocation = record.allocation;
     try {
-      hook.call(record.allocation, offset, length);
+      allocation[hook]!(offset, length);
     } catch (error) {
-      throw backendFailure(this.backend.name, `invalidate(${offset}, ${length})`, error);
+      throw backendFailure(this.backend.name, `${hook}(${offset}, ${length})`, error);
     }
   }
 
