@@ -191,6 +191,10 @@ export class ChipEndpoint implements Endpoint {
       return;
     }
     this.deadline = Infinity;
+    if (f.command !== this.requestFrame.command) {
+      this.fail(new BackendError(`worker ${this.workerId}: chip child answered command ${f.command} to request ${this.requestFrame.command}`));
+      return;
+    }
     if (f.error !== 0) {
       this.complete(item, regionErrorForErrno(f.error, f.errorMessage), undefined);
       return;
@@ -325,6 +329,10 @@ export class ChipEndpoint implements Endpoint {
       },
       (f) => {
         const handle = f.result;
+        // Handles are non-zero tokens below 2^53; anything else is a broken child, not a region.
+        if (!Number.isSafeInteger(handle) || handle === 0) {
+          throw new BackendError(`worker ${this.workerId}: chip child returned an invalid region handle for open`);
+        }
         this.sizes.set(handle, dataBytes);
         return handle;
       },
