@@ -36,7 +36,7 @@ describe('simpler-region roundtrip', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = parseReport(r.stdout);
-    expect(report).toMatchObject({ ok: true, backend: '@simpler/hal-sim', level: 3, iters: 50 });
+    expect(report).toMatchObject({ ok: true, backend: '@simpler/hal-sim', platform: 'a2a3sim', level: 3, iters: 50 });
     expect(report.devices).toEqual([
       expect.objectContaining({ deviceId: 0, verified: 50 }),
       expect.objectContaining({ deviceId: 1, verified: 50 }),

@@ -10,6 +10,8 @@ describe('L3 round trip on the simulator (two chip children)', () => {
   it('runs 1,000 verified iterations on each of two chips concurrently, then leaves nothing behind', async () => {
     const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1] });
     try {
+      // Each child names its backend's platform in its init-done frame.
+      expect([worker.platformOf(0), worker.platformOf(1)]).toEqual(['a2a3sim', 'a2a3sim']);
       const regions = await Promise.all([0, 1].map((workerId) => worker.openMappedRegion(2 * N, { signalCount: 2, workerId })));
       const counts = await Promise.all(regions.map((r) => specRoundTrips(worker, r, N, ITERATIONS)));
       expect(counts).toEqual([ITERATIONS, ITERATIONS]);

@@ -14,6 +14,7 @@ import { createTestBackend, dataOffsetOf } from './support/recording-backend';
 /** An endpoint that records every request that crosses the seam and forwards it. */
 class SpyEndpoint implements Endpoint {
   readonly requests: string[] = [];
+  readonly platform = 'test-shared';
   private readonly inner: LocalEndpoint;
   constructor(readonly workerId: number) {
     this.inner = new LocalEndpoint(workerId, new DeviceContext(createTestBackend({ withKernels: true }).backend));
@@ -82,6 +83,9 @@ describe('createWorker at level 2 with an injected backend', () => {
     const worker = await createWorker({ level: 2, backend: t.backend });
     expect(worker.level).toBe(2);
     expect(worker.workerIds).toEqual([0]);
+    expect(worker.platformOf()).toBe('test-shared');
+    expect(worker.platformOf(0)).toBe('test-shared');
+    expect(() => worker.platformOf(7)).toThrow(InvalidArgumentError);
     const region = await worker.openMappedRegion(32, { signalCount: 2, flags: 0, workerId: 0 });
     expect(region).toBeInstanceOf(MappedRegion);
     expect(typeof region.handle).toBe('bigint');

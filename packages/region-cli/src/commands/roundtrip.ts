@@ -81,16 +81,15 @@ async function roundtripCommand(flags: RoundtripFlags, ctx: CommandContext): Pro
     throw new UsageError(`--device-ids ${deviceIds.join(',')}: level 2 drives one device; use --level 3 for several`);
   }
   const choice = selectBackend(flags, io.env, io.cwd);
-  let platform = typeof choice.backendOptions['platform'] === 'string' ? choice.backendOptions['platform'] : 'backend default';
   let worker: Worker;
   if (flags.level === 2) {
-    // Loaded here rather than by createWorker so the report can name the backend's actual platform.
     const backend = await openBackend(choice, deviceIds[0]!, io.env, io.cwd);
-    platform = backend.platform;
     worker = await createWorker({ level: 2, backend, deviceId: deviceIds[0]! });
   } else {
     worker = await createWorker({ level: 3, backend: backendSpecifier(choice, io.cwd), backendOptions: choice.backendOptions, deviceIds });
   }
+  // At L3 each chip child names its backend's platform in its init-done frame.
+  const platform = worker.platformOf(deviceIds[0]);
   const progress = createProgress(io, flags.json === true);
   let results: DeviceRoundtripResult[];
   let failed = false;

@@ -17,7 +17,7 @@ import { ChildSegment } from './sideband-segment';
 /** What the chip child needs from its device context (the owner-process `DeviceContext`). */
 export type ChipContext = Pick<
   DeviceContext,
-  'open' | 'close' | 'publicInfo' | 'h2regionWith' | 'region2hWith' | 'notify' | 'probe' | 'waitSync' | 'waitAsync' | 'launch' | 'synchronize' | 'destroy'
+  'backend' | 'open' | 'close' | 'publicInfo' | 'h2regionWith' | 'region2hWith' | 'notify' | 'probe' | 'waitSync' | 'waitAsync' | 'launch' | 'synchronize' | 'destroy'
 >;
 
 /** Hooks of a {@link ChipChild} into its process. */
@@ -78,6 +78,8 @@ export class ChipChild {
     this.transport.onClose(() => void this.stop(true));
     const f = this.reply.clearFields();
     f.state = MailboxState.INIT_DONE;
+    // Project extension: the init-done frame names the backend's platform (e.g. "a2a3sim").
+    f.name = this.ctx.backend.platform;
     this.send();
   }
 

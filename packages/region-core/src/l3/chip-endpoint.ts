@@ -80,6 +80,8 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
  */
 export class ChipEndpoint implements Endpoint {
   readonly workerId: number;
+  /** Platform the child's backend reported in its init-done frame (`unknown` if it named none). */
+  platform = 'unknown';
   private readonly requestFrame = new MailboxFrame();
   private readonly replyFrame = new MailboxFrame();
   private readonly queue: Pending[] = [];
@@ -176,6 +178,7 @@ export class ChipEndpoint implements Endpoint {
     if (!this.ready) {
       if (f.state === MailboxState.INIT_DONE) {
         this.ready = true;
+        if (f.nameTerminated && f.name !== '') this.platform = f.name;
         this.setReferenced(false);
         this.initSettle?.resolve();
       } else if (f.state === MailboxState.CONTROL_DONE && f.error < 0) {

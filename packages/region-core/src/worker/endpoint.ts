@@ -9,6 +9,8 @@ import type { RegionInfoRecord } from '../context/region-record';
 export interface Endpoint {
   /** Worker id of this chip (its device id). */
   readonly workerId: number;
+  /** Platform of the chip's backend (e.g. `a2a3sim`, `a2a3`, `a5`); `unknown` if it did not say. */
+  readonly platform: string;
   /** Opens a region; resolves to its handle (a non-zero u64 token, as a number below 2^53). */
   open(dataBytes: number, signalCount: number, flags: number): Promise<number>;
   /** Closes a region. */

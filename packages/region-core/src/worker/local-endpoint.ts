@@ -16,6 +16,11 @@ export class LocalEndpoint implements Endpoint {
     this.context = context;
   }
 
+  /** Platform of the context's backend. */
+  get platform(): string {
+    return this.context.backend.platform;
+  }
+
   async open(dataBytes: number, signalCount: number, flags: number): Promise<number> {
     return this.context.open(dataBytes, signalCount, flags);
   }

@@ -168,6 +168,11 @@ export class Worker implements MappedRegionOwner {
     await endpoint.launch(kernel, converted);
   }
 
+  /** Platform of a chip's backend (default: the first worker id), e.g. `a2a3sim` on the simulator. */
+  platformOf(workerId?: number): string {
+    return this.endpointFor(workerId).platform;
+  }
+
   /** Waits for every kernel queued on a chip; rejects with the first kernel failure. */
   async synchronize(options: WorkerIdOption = {}): Promise<void> {
     await this.endpointFor(optionsObject(options, 'synchronize options').workerId).synchronize();
