@@ -4,12 +4,13 @@ import {
   DEV_SVM_MAP_HOST,
   InvalidArgumentError,
   RegionBackend,
+  UnsupportedError,
   describe,
 } from '@simpler/abi';
-import { AllocationOwner, AscendAllocation } from './ascend-allocation';
+import { AllocationOwner, AscendAllocation, CacheMaintainedAllocation } from './ascend-allocation';
 import { AscendBackendOptions, resolveAscendOptions } from './backend-options';
 import { ACL_SUCCESS, DRV_ERROR_NONE, callFailed, combineFailures, mallocFailed } from './errors';
-import { requireHostOrdering } from './host-ordering';
+import { HostOrderingSupport, orderingDependsOnRuntime, requireHostOrdering } from './host-ordering';
 import { DriverApi } from './native/driver-api';
 import { addressOf, hostView, isNullPointer } from './native/host-view';
 import { loadAscendLibraries } from './native/load-libraries';
@@ -43,6 +44,8 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
   readonly driver: DriverApi;
   /** @internal */
   readonly runtime: RuntimeApi;
+  /** How the host ordering is honoured; `cacheMaintenance` means allocations carry flush/invalidate. */
+  readonly ordering: HostOrderingSupport;
   private readonly live = new Set<AscendAllocation>();
   // Device pointers whose aclrtFree failed: retried once more at destroy so nothing leaks quietly.
   private readonly unfreed: bigint[] = [];
@@ -56,7 +59,12 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
     runtime: RuntimeApi;
     halPath: string;
     runtimePath: string;
+    ordering: HostOrderingSupport;
   }) {
+    if (init.ordering.cacheMaintenance && (init.runtime.aclrtMemFlush === undefined || init.runtime.aclrtMemInvalidate === undefined)) {
+      throw new UnsupportedError(`cache maintenance needs aclrtMemFlush and aclrtMemInvalidate, missing from ${init.runtimePath}`);
+    }
+    this.ordering = init.ordering;
     this.deviceId = init.deviceId;
     this.platform = init.platform;
     this.driver = init.driver;
@@ -103,7 +111,9 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
     }
     // Device memory is not guaranteed to be zero; the region contract says a new one is.
     bytes.fill(0);
-    const allocation = new AscendAllocation(this, dev, bytes, host);
+    const allocation = this.ordering.cacheMaintenance
+      ? new CacheMaintainedAllocation(this, dev, bytes, host)
+      : new AscendAllocation(this, dev, bytes, host);
     this.live.add(allocation);
     return allocation;
   }
@@ -158,15 +168,22 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
 }
 
 /**
- * Creates the Ascend backend for one device: checks the host can honour the ordering (x64 only),
- * loads the driver and runtime libraries, `aclInit(NULL)` (shared by the process) and
- * `aclrtSetDevice(deviceId)`. `ENOTSUP` on aarch64 and other hosts, `EIO` when a library, a
- * symbol or a call fails, `EINVAL` for malformed options.
+ * Creates the Ascend backend for one device: checks the host can honour the ordering (x64; arm64
+ * when the runtime exports aclrtMemFlush and aclrtMemInvalidate), loads the driver and runtime
+ * libraries, `aclInit(NULL)` (shared by the process) and `aclrtSetDevice(deviceId)`. `ENOTSUP` on
+ * other hosts or an arm64 host without those symbols, `EIO` when a library, a required symbol or
+ * a call fails, `EINVAL` for malformed options.
  */
 export function createBackend(options: AscendBackendOptions): AscendBackend {
   const resolved = resolveAscendOptions(options);
-  requireHostOrdering(resolved.arch);
+  // Hosts that can never work are refused before any library is touched.
+  if (!orderingDependsOnRuntime(resolved.arch)) requireHostOrdering(resolved.arch);
   const libs = loadAscendLibraries(resolved);
+  const ordering = requireHostOrdering(
+    resolved.arch,
+    { aclrtMemFlush: libs.runtime.aclrtMemFlush !== undefined, aclrtMemInvalidate: libs.runtime.aclrtMemInvalidate !== undefined },
+    `(runtime library ${libs.runtimePath})`,
+  );
   acquireRuntime(libs.runtime, libs.runtimePath);
   const rc = libs.runtime.aclrtSetDevice(resolved.deviceId);
   if (rc !== ACL_SUCCESS) {
@@ -174,5 +191,5 @@ export function createBackend(options: AscendBackendOptions): AscendBackend {
     const finalizeFailure = releaseRuntime(libs.runtime, libs.runtimePath);
     throw finalizeFailure ? combineFailures('creating the hal-ascend backend', [error, finalizeFailure]) : error;
   }
-  return new AscendBackend({ deviceId: resolved.deviceId, platform: resolved.platform, ...libs });
+  return new AscendBackend({ deviceId: resolved.deviceId, platform: resolved.platform, ...libs, ordering });
 }

@@ -1,5 +1,5 @@
 import { ACL_SUCCESS, describeCode } from './errors';
-import { hostOrderingSupport } from './host-ordering';
+import { HostOrderingSupport, hostOrderingSupport } from './host-ordering';
 import { DRIVER_PROTOTYPES } from './native/driver-api';
 import { LibraryKind, LoadedLibrary, bindRuntimeApi, hasSymbol, librarySearch, openLibrary } from './native/load-libraries';
 import { RUNTIME_PROTOTYPES } from './native/runtime-api';
@@ -18,8 +18,8 @@ export interface LibraryReport {
 export interface AscendCapabilities {
   /** `process.platform`/`process.arch` (or the injected arch). */
   readonly platform: string;
-  /** Whether the host can honour the ordering, and why (see docs/backends/ascend.md). */
-  readonly ordering: { readonly supported: boolean; readonly reason: string };
+  /** Whether the host can honour the ordering, by which mechanism, and why (see docs/backends/ascend.md). */
+  readonly ordering: HostOrderingSupport;
   /** The driver library. */
   readonly halLibrary: LibraryReport;
   /** The runtime library. */
@@ -85,7 +85,7 @@ export function ascendCapabilities(options: AscendCapabilitiesOptions = {}): Asc
       errors.push(message(error));
     }
   }
-  const ordering = hostOrderingSupport(arch);
+  const ordering = hostOrderingSupport(arch, rt.loaded ? symbols : undefined);
   if (!ordering.supported) errors.push(ordering.reason);
   return {
     platform: `${process.platform}/${arch}`,

@@ -1,10 +1,10 @@
 export { BACKEND_NAME, AscendBackend, createBackend } from './ascend-backend';
-export { AscendAllocation } from './ascend-allocation';
+export { AscendAllocation, CacheMaintainedAllocation } from './ascend-allocation';
 export type { AscendBackendOptions } from './backend-options';
 export { ascendCapabilities } from './ascend-capabilities';
 export type { AscendCapabilities, AscendCapabilitiesOptions, LibraryReport } from './ascend-capabilities';
-export { hostOrderingSupport } from './host-ordering';
-export type { HostOrderingSupport } from './host-ordering';
+export { CACHE_MAINTENANCE_SYMBOLS, hostOrderingSupport } from './host-ordering';
+export type { CacheMaintenanceSymbols, HostOrderingSupport } from './host-ordering';
 export {
   ACL_SUCCESS,
   DRV_ERROR_NONE,

@@ -15,6 +15,11 @@ if (CAN_BUILD) {
     supported: true,
     roundTrip: false,
   });
+  // The same suite on an (injected) aarch64 host, where allocations carry flush/invalidate hooks.
+  describeBackendContract('hal-ascend + driver double, arm64 host', async () => createBackend({ deviceId: 0, arch: 'arm64', ...fx.libs }), {
+    supported: true,
+    roundTrip: false,
+  });
 } else {
   it.skip('backend contract: hal-ascend (no C compiler to build the driver double)', () => undefined);
 }

@@ -77,12 +77,13 @@ describe('options and host ordering', () => {
     expect(() => createBackend({ deviceId: 0, platform: 'a2a3sim' })).toThrow(expect.objectContaining({ code: 'EINVAL' }));
   });
 
-  it('refuses aarch64 hosts with ENOTSUP explaining the missing cache maintenance', () => {
-    const e = thrown(() => createBackend({ deviceId: 0, arch: 'arm64', halLibrary: '/nonexistent/hal.so' }));
-    expect(e).toMatchObject({ name: 'UnsupportedError', code: 'ENOTSUP' });
-    expect(e.message).toMatch(/aarch64.*cache clean\/invalidate/);
+  it('refuses hosts other than x64/arm64 with ENOTSUP before loading anything', () => {
+    const e = thrown(() => createBackend({ deviceId: 0, arch: 'ia32', halLibrary: '/nonexistent/hal.so' }));
+    expect(e).toMatchObject({ name: 'UnsupportedError', code: 'ENOTSUP', message: expect.stringContaining('ia32') });
     expect(hostOrderingSupport('x64').supported).toBe(true);
     expect(hostOrderingSupport('ia32').supported).toBe(false);
+    // Without the runtime's answer an aarch64 host cannot be judged, so it is not supported.
+    expect(hostOrderingSupport('arm64')).toMatchObject({ supported: false, reason: expect.stringMatching(/aarch64.*cache clean\/invalidate/) });
   });
 });
 
@@ -168,7 +169,7 @@ describeWithDouble('loading the libraries', () => {
     const caps = ascendCapabilities(fx.libs);
     expect(caps).toEqual({
       platform: `${process.platform}/${process.arch}`,
-      ordering: hostOrderingSupport(process.arch),
+      ordering: hostOrderingSupport(process.arch, { aclrtMemFlush: true, aclrtMemInvalidate: true }),
       halLibrary: { path: fx.halPath, found: true },
       runtimeLibrary: { path: fx.runtimePath, found: true },
       symbols: {
@@ -182,9 +183,13 @@ describeWithDouble('loading the libraries', () => {
         aclrtFree: true,
         aclrtResetDevice: true,
         aclFinalize: true,
+        aclrtMemFlush: true,
+        aclrtMemInvalidate: true,
       },
       deviceCount: 3,
-      errors: process.arch === 'x64' ? [] : [hostOrderingSupport(process.arch).reason],
+      errors: hostOrderingSupport(process.arch, { aclrtMemFlush: true, aclrtMemInvalidate: true }).supported
+        ? []
+        : [hostOrderingSupport(process.arch, { aclrtMemFlush: true, aclrtMemInvalidate: true }).reason],
     });
     fx.dd.setDeviceCount(2);
   });
@@ -197,8 +202,12 @@ describeWithDouble('loading the libraries', () => {
     expect(caps.runtimeLibrary.found).toBe(true);
     expect(caps.symbols.halHostRegister).toBe(false);
     expect(caps.symbols.aclrtMalloc).toBe(true);
-    expect(caps.ordering.supported).toBe(false);
-    expect(caps.errors).toHaveLength(2);
+    // The runtime exports aclrtMemFlush/aclrtMemInvalidate, so arm64 ordering is available.
+    expect(caps.ordering).toMatchObject({ supported: true, cacheMaintenance: true });
+    expect(caps.errors).toHaveLength(1);
+    const noRuntime = ascendCapabilities({ halLibrary: fx.halPath, runtimeLibrary: missing, arch: 'arm64' });
+    expect(noRuntime.ordering.supported).toBe(false);
+    expect(noRuntime.errors).toHaveLength(2);
     fx.dd.failNext('aclrtGetDeviceCount', 107000);
     const failed = ascendCapabilities(fx.libs);
     expect(failed.deviceCount).toBeNull();

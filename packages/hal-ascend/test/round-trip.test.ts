@@ -1,4 +1,4 @@
-import { SIGNAL_SLOT_BYTES, computeRegionLayout } from '@simpler/abi';
+import { BackendAllocation, SIGNAL_SLOT_BYTES, computeRegionLayout } from '@simpler/abi';
 import { AscendBackend, createBackend } from '../src';
 import { DoubleFixture, buildFixture, describeWithDouble, expectNothingHeld } from './fixture';
 
@@ -20,8 +20,12 @@ function fillPeriodic(out: Uint8Array, byteAt: (i: number) => number): void {
  */
 function roundTrip(backend: AscendBackend, fx: DoubleFixture, n: number): void {
   const layout = computeRegionLayout(2 * n, 2);
-  const mem = backend.allocate(layout.totalBytes);
+  const mem: BackendAllocation = backend.allocate(layout.totalBytes);
+  // Present on an aarch64 host only; called where region-core calls them.
+  const flush = (offset: number, length: number): void => mem.flush?.(offset, length);
+  const invalidate = (offset: number, length: number): void => mem.invalidate?.(offset, length);
   try {
+    flush(0, layout.totalBytes); // open: the zeroed region reaches the device
     const signals = new Int32Array(mem.bytes.buffer, mem.bytes.byteOffset + layout.signalOffset, (2 * SIGNAL_SLOT_BYTES) / 4);
     const hostToDevice = 0;
     const deviceToHost = SIGNAL_SLOT_BYTES / 4;
@@ -42,16 +46,21 @@ function roundTrip(backend: AscendBackend, fx: DoubleFixture, n: number): void {
     for (let seq = 1; seq <= ITERATIONS && failure === null; seq++) {
       fillPeriodic(payload, (i) => (seq * 17 + i * 5) & 0xff);
       input.set(payload); // datacopy_h2region(0, payload)
+      flush(layout.dataOffset, n);
       Atomics.store(signals, hostToDevice, seq); // notify(0, seq): release point
+      flush(layout.signalOffset, SIGNAL_SLOT_BYTES);
       const deadline = Date.now() + HOST_WAIT_MS;
-      while (Atomics.load(signals, deviceToHost) < seq) {
+      for (;;) {
         // wait(1, seq, timeout): acquire point
+        invalidate(layout.signalOffset + SIGNAL_SLOT_BYTES, SIGNAL_SLOT_BYTES);
+        if (Atomics.load(signals, deviceToHost) >= seq) break;
         if (Date.now() > deadline) {
           failure = `host wait for seq ${seq} timed out`;
           break;
         }
       }
       if (failure !== null) break;
+      invalidate(layout.dataOffset + n, n); // datacopy_region2h(n, n)
       fillPeriodic(expected, (i) => ((seq * 17 + i * 5) & 0xff) ^ ((seq + i * 3) & 0xff));
       if (Buffer.compare(output, expected) !== 0) {
         const at = output.findIndex((b, i) => b !== expected[i]);
@@ -102,5 +111,30 @@ describeWithDouble('round trip with a native device thread (spec section 11)', (
     } finally {
       mem.release();
     }
+  });
+});
+
+describeWithDouble('round trip on an aarch64 host through aclrtMemFlush/aclrtMemInvalidate (arch: arm64)', () => {
+  let fx: DoubleFixture;
+  let backend: AscendBackend;
+
+  beforeAll(() => {
+    fx = buildFixture();
+    backend = createBackend({ deviceId: 0, arch: 'arm64', ...fx.libs });
+  });
+
+  afterAll(() => {
+    backend?.destroy();
+    if (fx) expectNothingHeld(fx.dd);
+  });
+
+  it(`passes ${ITERATIONS} iterations of 4 KiB with the hooks on the device range`, () => {
+    fx.dd.reset();
+    roundTrip(backend, fx, 4096);
+    const calls = fx.dd.calls().filter((c) => c.call.startsWith('aclrtMem'));
+    expect(calls.length).toBeGreaterThan(3 * ITERATIONS);
+    expect(calls.every((c) => c.ret === 0)).toBe(true);
+    expect(new Set(calls.map((c) => c.call))).toEqual(new Set(['aclrtMemFlush', 'aclrtMemInvalidate']));
+    expectNothingHeld(fx.dd);
   });
 });

@@ -3,7 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { BackendError, InvalidArgumentError, describe } from '@simpler/abi';
 import { koffi, KoffiLibrary } from './koffi';
 import { DRIVER_PROTOTYPES, DriverApi, OPTIONAL_DRIVER_SYMBOLS, REQUIRED_DRIVER_SYMBOLS } from './driver-api';
-import { REQUIRED_RUNTIME_SYMBOLS, RUNTIME_PROTOTYPES, RuntimeApi } from './runtime-api';
+import { OPTIONAL_RUNTIME_SYMBOLS, REQUIRED_RUNTIME_SYMBOLS, RUNTIME_PROTOTYPES, RuntimeApi } from './runtime-api';
 
 /** Which of the two native libraries. */
 export type LibraryKind = 'hal' | 'runtime';
@@ -162,12 +162,15 @@ export function bindDriverApi(loaded: LoadedLibrary): DriverApi {
   return driver;
 }
 
-/** Binds the runtime functions; a missing symbol is `EIO` naming it and the library. */
+/** Binds the runtime functions; a missing required symbol is `EIO` naming it and the library. */
 export function bindRuntimeApi(loaded: LoadedLibrary): RuntimeApi {
   const cached = runtimeCache.get(loaded.path);
   if (cached) return cached;
   const api: Record<string, unknown> = {};
   for (const name of REQUIRED_RUNTIME_SYMBOLS) api[name] = bind(loaded, name, RUNTIME_PROTOTYPES[name]);
+  for (const name of OPTIONAL_RUNTIME_SYMBOLS) {
+    if (hasSymbol(loaded, name)) api[name] = bind(loaded, name, RUNTIME_PROTOTYPES[name]);
+  }
   const runtime = Object.freeze(api) as unknown as RuntimeApi;
   runtimeCache.set(loaded.path, runtime);
   return runtime;

@@ -17,6 +17,10 @@ export interface RuntimeApi {
   aclrtResetDevice(deviceId: number): number;
   /** `aclError aclFinalize(void)` */
   aclFinalize(): number;
+  /** `aclError aclrtMemFlush(void *devPtr, size_t size)`: clean + invalidate a device range; optional. */
+  aclrtMemFlush?: (devPtr: number | bigint, size: number) => number;
+  /** `aclError aclrtMemInvalidate(void *devPtr, size_t size)`: invalidate a device range; optional. */
+  aclrtMemInvalidate?: (devPtr: number | bigint, size: number) => number;
 }
 
 /** C prototypes koffi binds, by symbol (`aclrtMemMallocPolicy` is an int-sized enum). */
@@ -28,10 +32,25 @@ export const RUNTIME_PROTOTYPES = {
   aclrtFree: 'int aclrtFree(void *devPtr)',
   aclrtResetDevice: 'int aclrtResetDevice(int32_t deviceId)',
   aclFinalize: 'int aclFinalize(void)',
+  // The address is declared as uintptr_t (passed exactly like void * on LP64) so the cache hooks
+  // can hand koffi a plain number on the hot path instead of building a BigInt per call.
+  aclrtMemFlush: 'int aclrtMemFlush(uintptr_t devPtr, size_t size)',
+  aclrtMemInvalidate: 'int aclrtMemInvalidate(uintptr_t devPtr, size_t size)',
 } as const;
 
 /** Runtime symbols the backend cannot work without. */
-export const REQUIRED_RUNTIME_SYMBOLS = Object.keys(RUNTIME_PROTOTYPES) as (keyof RuntimeApi)[];
+export const REQUIRED_RUNTIME_SYMBOLS = [
+  'aclInit',
+  'aclrtSetDevice',
+  'aclrtGetDeviceCount',
+  'aclrtMalloc',
+  'aclrtFree',
+  'aclrtResetDevice',
+  'aclFinalize',
+] as const;
+
+/** Runtime symbols probed once; the cache-maintenance pair is needed on aarch64 hosts only. */
+export const OPTIONAL_RUNTIME_SYMBOLS = ['aclrtMemFlush', 'aclrtMemInvalidate'] as const;
 
 /** `ACL_MEM_MALLOC_HUGE_FIRST`: huge pages when available, normal pages otherwise. */
 export const ACL_MEM_MALLOC_HUGE_FIRST = 0;

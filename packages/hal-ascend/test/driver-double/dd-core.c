@@ -123,6 +123,17 @@ static alloc_t *find_by_dev(const void *dev) {
   return NULL;
 }
 
+/* Caller holds g_mu. True when [addr, addr + len) lies inside one live device allocation. */
+static int inside_device_memory_locked(uint64_t addr, uint64_t len) {
+  for (int i = 0; i < MAX_ALLOCS; i++) {
+    const alloc_t *a = &g_allocs[i];
+    if (!a->used) continue;
+    uint64_t base = p2u(a->dev);
+    if (addr >= base && addr - base <= a->size && len <= a->size - (addr - base)) return 1;
+  }
+  return 0;
+}
+
 /* ---------------------------------------------------------------- runtime (ACL) */
 
 int ddi_acl_init(const char *config_path) {
@@ -265,6 +276,36 @@ int ddi_acl_free(void *dev_ptr) {
   pthread_mutex_unlock(&g_mu);
   return ret;
 }
+
+/*
+ * aclrtMemFlush / aclrtMemInvalidate: addressed by DEVICE pointer, so a host address (or a range
+ * running past the allocation) is rejected. The double's "device" shares coherent memory with
+ * the host, so the only maintenance left is a full fence.
+ */
+static int mem_maintain(const char *call, void *dev_ptr, size_t size) {
+  pthread_mutex_lock(&g_mu);
+  int ret;
+  if (!take_failure(call, &ret)) {
+    if (!g_acl_initialized) {
+      ret = ACL_UNINITIALIZE;
+    } else if (dev_ptr == NULL || size == 0) {
+      ret = ACL_INVALID_PARAM;
+    } else if (!inside_device_memory_locked(p2u(dev_ptr), (uint64_t)size)) {
+      ret = ACL_RT_PARAM_INVALID;
+    } else {
+      __atomic_thread_fence(__ATOMIC_SEQ_CST);
+      ret = ACL_OK;
+    }
+  }
+  uint64_t args[2] = {p2u(dev_ptr), (uint64_t)size};
+  log_call(call, 2, args, ret, 0, 0);
+  pthread_mutex_unlock(&g_mu);
+  return ret;
+}
+
+int ddi_acl_mem_flush(void *dev_ptr, size_t size) { return mem_maintain("aclrtMemFlush", dev_ptr, size); }
+
+int ddi_acl_mem_invalidate(void *dev_ptr, size_t size) { return mem_maintain("aclrtMemInvalidate", dev_ptr, size); }
 
 /* ---------------------------------------------------------------- driver (HAL) */
 
@@ -461,17 +502,8 @@ DD_EXPORT int dd_force_cleanup(void) {
 
 /* True when [addr, addr + len) lies inside one live device allocation. */
 int ddi_inside_device_memory(uint64_t addr, uint64_t len) {
-  int found = 0;
   pthread_mutex_lock(&g_mu);
-  for (int i = 0; i < MAX_ALLOCS; i++) {
-    const alloc_t *a = &g_allocs[i];
-    if (!a->used) continue;
-    uint64_t base = p2u(a->dev);
-    if (addr >= base && addr - base <= a->size && len <= a->size - (addr - base)) {
-      found = 1;
-      break;
-    }
-  }
+  int found = inside_device_memory_locked(addr, len);
   pthread_mutex_unlock(&g_mu);
   return found;
 }

@@ -21,6 +21,8 @@ int ddi_acl_malloc(void **dev_ptr, size_t size, int policy);
 int ddi_acl_free(void *dev_ptr);
 int ddi_acl_reset_device(int32_t device_id);
 int ddi_acl_finalize(void);
+int ddi_acl_mem_flush(void *dev_ptr, size_t size);
+int ddi_acl_mem_invalidate(void *dev_ptr, size_t size);
 
 /* True when [addr, addr + len) lies inside one live device allocation (device addresses). */
 int ddi_inside_device_memory(uint64_t addr, uint64_t len);

@@ -33,3 +33,11 @@ DD_EXPORT int aclrtResetDevice(int32_t device_id) { return ddi_acl_reset_device(
 #ifndef OMIT_ACLFINALIZE
 DD_EXPORT int aclFinalize(void) { return ddi_acl_finalize(); }
 #endif
+
+#ifndef OMIT_ACLRTMEMFLUSH
+DD_EXPORT int aclrtMemFlush(void *dev_ptr, size_t size) { return ddi_acl_mem_flush(dev_ptr, size); }
+#endif
+
+#ifndef OMIT_ACLRTMEMINVALIDATE
+DD_EXPORT int aclrtMemInvalidate(void *dev_ptr, size_t size) { return ddi_acl_mem_invalidate(dev_ptr, size); }
+#endif
