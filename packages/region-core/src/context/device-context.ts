@@ -259,11 +259,7 @@ export class DeviceContext {
     let slice = FIRST_SLICE_MS;
     for (;;) {
       const time = now();
-      if (time >= deadline) {
-        observed = this.observe(record, index);
-        if (observed >= t) return this.acquire(record);
-        throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, timeout, time - start);
-      }
+      if (time >= deadline) return this.settleAtDeadline(pending, time);
       if (time >= spinUntil) {
         const ms = slice < deadline - time ? slice : deadline - time;
         if (record.shared) Atomics.wait(record.signals, index, observed | 0, ms);
@@ -297,11 +293,7 @@ export class DeviceContext {
     try {
       for (;;) {
         const time = now();
-        if (time >= deadline) {
-          observed = this.observe(record, index);
-          if (observed >= t) return this.acquire(record);
-          throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, timeout, time - start);
-        }
+        if (time >= deadline) return this.settleAtDeadline(pending, time);
         const ms = slice < deadline - time ? slice : deadline - time;
         if (record.shared) await waitWordAsync(record.signals, index, observed | 0, ms);
         else await sleepAsync(ms);
@@ -403,6 +395,14 @@ export class DeviceContext {
     }
     if (timeout === 0) throw waitTimeoutError(record.token, index / SLOT_STRIDE, t, observed, 0, 0);
     return { record, index, target: t, timeoutUs: timeout, observed, start: now() };
+  }
+
+  /** The last look of a wait whose deadline passed: success after all, or `EAGAIN` with what was seen. */
+  private settleAtDeadline(pending: PendingWait, time: number): void {
+    const { record, index, target, timeoutUs, start } = pending;
+    const observed = this.observe(record, index);
+    if (observed >= target) return this.acquire(record);
+    throw waitTimeoutError(record.token, index / SLOT_STRIDE, target, observed, timeoutUs, time - start);
   }
 
   /** The record of a registered handle, or `EINVAL`. The hot path is one Map lookup. */
