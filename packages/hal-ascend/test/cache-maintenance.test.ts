@@ -1,16 +1,6 @@
 import { BackendAllocation, computeRegionLayout } from '@simpler/abi';
 import { AscendBackend, ascendCapabilities, createBackend, hostOrderingSupport } from '../src';
-import { DoubleFixture, buildFixture, callNames, describeWithDouble, expectNothingHeld } from './fixture';
-
-/** Runs `fn` and returns what it threw (failing the test when it did not throw). */
-function thrown(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
+import { DoubleFixture, buildFixture, callNames, describeWithDouble, expectNothingHeld, thrown } from './fixture';
 
 describe('host ordering decision', () => {
   it('x64 needs no hooks; arm64 needs both cache-maintenance symbols; other hosts are refused', () => {

@@ -45,3 +45,13 @@ export function expectNothingHeld(dd: DriverDoubleControl): void {
 export function callNames(dd: DriverDoubleControl): string[] {
   return dd.calls().map((c) => c.call);
 }
+
+/** Runs `fn` and returns what it threw (failing the test when it did not throw). */
+export function thrown(fn: () => unknown): Error & { code?: string; errno?: number } {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error & { code?: string; errno?: number };
+  }
+  throw new Error('expected a throw');
+}

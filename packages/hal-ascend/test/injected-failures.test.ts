@@ -1,15 +1,5 @@
 import { createBackend } from '../src';
-import { DoubleFixture, buildFixture, callNames, describeWithDouble, expectNothingHeld } from './fixture';
-
-/** Runs `fn` and returns what it threw (failing the test when it did not throw). */
-function thrown(fn: () => unknown): Error & { code?: string; errno?: number } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
-}
+import { DoubleFixture, buildFixture, callNames, describeWithDouble, expectNothingHeld, thrown } from './fixture';
 
 describeWithDouble('injected driver and runtime failures', () => {
   let fx: DoubleFixture;

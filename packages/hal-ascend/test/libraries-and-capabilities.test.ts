@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ascendCapabilities, createBackend, hostOrderingSupport, librarySearch } from '../src';
 import { buildDriverDouble } from './driver-double/build-driver-double';
 import { openDriverDoubleControl } from './driver-double/driver-double-control';
-import { DoubleFixture, buildFixture, describeWithDouble, expectNothingHeld } from './fixture';
+import { DoubleFixture, buildFixture, describeWithDouble, expectNothingHeld, thrown } from './fixture';
 
 const ENV_KEYS = ['SIMPLER_ASCEND_HAL_LIB', 'SIMPLER_ASCEND_RT_LIB', 'ASCEND_HOME_PATH'] as const;
 
@@ -24,15 +24,6 @@ function withEnv<T>(vars: Partial<Record<(typeof ENV_KEYS)[number], string | und
       else process.env[k] = v;
     }
   }
-}
-
-function thrown(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected a throw');
 }
 
 describe('library search order', () => {
