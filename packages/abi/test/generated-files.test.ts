@@ -53,8 +53,8 @@ describe('C header content', () => {
   });
 
   it('declares the seven entry points returning int', () => {
-    expect(h).toContain('int open_host_device_mapped_region_ctx(void *ctx, const HostDeviceMappedRegionConfig *config, uint64_t *out_handle);');
-    expect(h).toContain('int host_device_mapped_region_wait_ctx(void *ctx, uint64_t handle, uint32_t signal_id, uint32_t target, uint32_t timeout_us);');
+    expect(h).toContain('int open_host_device_mapped_region_ctx(DeviceContextHandle ctx, const HostDeviceMappedRegionConfig *cfg, HostDeviceMappedRegionHandle *out_region);');
+    expect(h).toContain('int host_device_mapped_region_wait_ctx(DeviceContextHandle ctx, HostDeviceMappedRegionHandle region, uint32_t signal_id, uint32_t target, uint32_t timeout_us);');
     expect(h.match(/^int \w+_ctx\(/gm)).toHaveLength(7);
   });
 
@@ -79,6 +79,8 @@ describe('abi.json content', () => {
     expect(json.mailboxCommands).toContainEqual({ name: 'WAIT', cName: 'HDMR_MAILBOX_CMD_WAIT', value: 18 });
     expect(json.sidebandOps).toHaveLength(3);
     expect(json.entryPoints).toHaveLength(7);
+    expect(json.handleTypes).toHaveLength(2);
+    expect(json.pointerBytes).toBe(8);
     expect(json).toEqual(abiDescription());
   });
 });

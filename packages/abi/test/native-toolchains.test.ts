@@ -1,38 +1,11 @@
 // The generated header and abi.json, checked by real toolchains: cc, c++ and python3 ctypes.
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ABI_CONSTANTS, ALL_LAYOUTS, ENTRY_POINTS, ERRNO, ERROR_CODES, encodeStruct, renderCHeader } from '../src';
+import { CXX_FLAGS, C_FLAGS, INCLUDE, run, useScratchDir } from './support/toolchain';
 
 const PKG = path.resolve(__dirname, '..');
-const INCLUDE = path.join(PKG, 'include');
-const C_FLAGS = ['-std=c11', '-Wall', '-Wextra', '-Werror', '-Wpadded', '-pedantic'];
-const CXX_FLAGS = ['-std=c++17', '-Wall', '-Wextra', '-Wpadded', '-Werror', '-pedantic'];
-
-let tmp: string;
-beforeAll(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'simpler-abi-'));
-});
-afterAll(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-/** Runs a tool and returns stdout; on failure throws with the tool's stderr in the message. */
-function run(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stderr ?? err.message}`);
-  }
-}
-
-function write(name: string, text: string): string {
-  const file = path.join(tmp, name);
-  fs.writeFileSync(file, text);
-  return file;
-}
+const scratch = useScratchDir('simpler-abi-');
+const write = scratch.write;
 
 /** A translation unit that checks the header's constants and prototypes against the TypeScript values. */
 function constantsUnit(cxx: boolean): string {
@@ -54,35 +27,33 @@ function constantsUnit(cxx: boolean): string {
 describe('the generated header compiles', () => {
   it('as C11 with -Wall -Wextra -Werror -Wpadded', () => {
     const src = write('header-only.c', '#include "simpler/hdmr_abi.h"\n#include "simpler/hdmr_abi.h"\nint main(void) { return 0; }\n');
-    run('cc', [...C_FLAGS, '-I', INCLUDE, src, '-o', path.join(tmp, 'header-only-c')]);
+    run('cc', [...C_FLAGS, '-I', INCLUDE, src, '-o', scratch.path('header-only-c')]);
   });
 
   it('as C++17 with -Wall -Wextra -Wpadded -Werror', () => {
     const src = write('header-only.cpp', '#include "simpler/hdmr_abi.h"\nint main() { return 0; }\n');
-    run('c++', [...CXX_FLAGS, '-I', INCLUDE, src, '-o', path.join(tmp, 'header-only-cxx')]);
+    run('c++', [...CXX_FLAGS, '-I', INCLUDE, src, '-o', scratch.path('header-only-cxx')]);
   });
 
   it.each([['C', 'cc', C_FLAGS, 'c'], ['C++', 'c++', CXX_FLAGS, 'cpp']] as const)(
     'its constants and entry-point prototypes match the TypeScript values (%s)',
     (_lang, compiler, flags, ext) => {
       const src = write(`constants.${ext}`, constantsUnit(ext === 'cpp'));
-      run(compiler, [...flags, '-Wno-unused-variable', '-I', INCLUDE, '-c', src, '-o', path.join(tmp, `constants-${ext}.o`)]);
+      run(compiler, [...flags, '-Wno-unused-variable', '-I', INCLUDE, '-c', src, '-o', scratch.path(`constants-${ext}.o`)]);
     },
   );
 
   it('its static assertions really fire when an offset is wrong', () => {
     const broken = renderCHeader().replace('offsetof(HostDeviceMappedRegionInfo, reserved1) == 60', 'offsetof(HostDeviceMappedRegionInfo, reserved1) == 56');
-    const dir = path.join(tmp, 'broken', 'simpler');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'hdmr_abi.h'), broken);
+    write('broken/simpler/hdmr_abi.h', broken);
     const src = write('broken.c', '#include "simpler/hdmr_abi.h"\n');
-    expect(() => run('cc', [...C_FLAGS, '-I', path.join(tmp, 'broken'), '-c', src, '-o', path.join(tmp, 'broken.o')])).toThrow(/reserved1/);
+    expect(() => run('cc', [...C_FLAGS, '-I', scratch.path('broken'), '-c', src, '-o', scratch.path('broken.o')])).toThrow(/reserved1/);
   });
 });
 
 describe('offsetof/sizeof printed by a C program', () => {
   it('equal the TypeScript layout data, field by field', () => {
-    const exe = path.join(tmp, 'print-layout');
+    const exe = scratch.path('print-layout');
     run('cc', [...C_FLAGS, '-I', INCLUDE, path.join(__dirname, 'c', 'print-layout.c'), '-o', exe]);
     const printed = JSON.parse(run(exe, []));
     const expected = Object.fromEntries(

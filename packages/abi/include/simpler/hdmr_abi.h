@@ -271,27 +271,35 @@ HDMR_STATIC_ASSERT(HDMR_FIELD_SIZE(HostDeviceMappedRegionMailbox, reserved_body)
 HDMR_STATIC_ASSERT(offsetof(HostDeviceMappedRegionMailbox, error_message) == 3840, "offsetof(HostDeviceMappedRegionMailbox, error_message) == 3840");
 HDMR_STATIC_ASSERT(HDMR_FIELD_SIZE(HostDeviceMappedRegionMailbox, error_message) == 256, "sizeof(HostDeviceMappedRegionMailbox.error_message) == 256");
 
+/* Handles of the C API: opaque and pointer-sized. A region handle carries a u64 token in its
+ * pointer bits ((HostDeviceMappedRegionHandle)(uintptr_t)token), so pointers must hold 64 bits. */
+/** Opaque device context of the owner process. */
+typedef void *DeviceContextHandle;
+/** Opaque region handle: a non-zero u64 token below 2^53 carried in the pointer bits, never a host address. */
+typedef void *HostDeviceMappedRegionHandle;
+HDMR_STATIC_ASSERT(sizeof(void *) == 8, "64-bit hosts only: a handle carries a u64 token in a pointer");
+
 /* C ABI entry points of the owner-process layer. */
-/** Opens a region; writes its handle to *out_handle. Returns 0 or a negative errno. */
-int open_host_device_mapped_region_ctx(void *ctx, const HostDeviceMappedRegionConfig *config, uint64_t *out_handle);
+/** Opens a region; writes its handle to *out_region. Returns 0 or a negative errno. */
+int open_host_device_mapped_region_ctx(DeviceContextHandle ctx, const HostDeviceMappedRegionConfig *cfg, HostDeviceMappedRegionHandle *out_region);
 
 /** Releases the host mapping and the device memory; does not wait for the device. Returns 0 or a negative errno. */
-int close_host_device_mapped_region_ctx(void *ctx, uint64_t handle);
+int close_host_device_mapped_region_ctx(DeviceContextHandle ctx, HostDeviceMappedRegionHandle region);
 
-/** Fills *out_info; reserved fields are zero. Returns 0 or a negative errno. */
-int get_host_device_mapped_region_info_ctx(void *ctx, uint64_t handle, HostDeviceMappedRegionInfo *out_info);
+/** Fills *info; host addresses and reserved fields are zero. Returns 0 or a negative errno. */
+int host_device_mapped_region_info_ctx(DeviceContextHandle ctx, HostDeviceMappedRegionHandle region, HostDeviceMappedRegionInfo *info);
 
 /** Copies nbytes from src into data[offset, offset + nbytes). Returns 0 or a negative errno. */
-int host_device_mapped_region_datacopy_h2region_ctx(void *ctx, uint64_t handle, uint64_t offset, const void *src, uint64_t nbytes);
+int host_device_mapped_region_datacopy_h2region_ctx(DeviceContextHandle ctx, HostDeviceMappedRegionHandle region, uint64_t offset, const void *src, size_t nbytes);
 
 /** Copies data[offset, offset + nbytes) into dst. Returns 0 or a negative errno. */
-int host_device_mapped_region_datacopy_region2h_ctx(void *ctx, uint64_t handle, uint64_t offset, void *dst, uint64_t nbytes);
+int host_device_mapped_region_datacopy_region2h_ctx(DeviceContextHandle ctx, HostDeviceMappedRegionHandle region, uint64_t offset, void *dst, size_t nbytes);
 
 /** Publishes value into a signal slot (release); value must not decrease. Returns 0 or a negative errno. */
-int host_device_mapped_region_notify_ctx(void *ctx, uint64_t handle, uint32_t signal_id, uint32_t value);
+int host_device_mapped_region_notify_ctx(DeviceContextHandle ctx, HostDeviceMappedRegionHandle region, uint32_t signal_id, uint32_t value);
 
 /** Waits until the slot value is >= target (acquire); -EAGAIN at the deadline; timeout_us 0 probes. Returns 0 or a negative errno. */
-int host_device_mapped_region_wait_ctx(void *ctx, uint64_t handle, uint32_t signal_id, uint32_t target, uint32_t timeout_us);
+int host_device_mapped_region_wait_ctx(DeviceContextHandle ctx, HostDeviceMappedRegionHandle region, uint32_t signal_id, uint32_t target, uint32_t timeout_us);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -4,7 +4,7 @@ import { elementSize } from '../layout/struct-layout';
 import { ALL_LAYOUTS } from '../layout/structs';
 import { REGION_ALIGN, REGION_VERSION, SIGNAL_OFFSET, SIGNAL_SLOT_BYTES } from '../constants';
 import { ABI_CONSTANTS, ABI_MAILBOX_COMMANDS, ABI_MAILBOX_STATES, ABI_SIDEBAND_OPS } from './abi-constants';
-import { ENTRY_POINTS } from './entry-points';
+import { ENTRY_POINTS, HANDLE_TYPES } from './entry-points';
 import { assertLayoutCovered } from './layout-coverage';
 import { cTypeOf, isArrayField } from './render-c-header';
 
@@ -54,6 +54,8 @@ export function abiDescription(): Record<string, unknown> {
     mailboxStates: ABI_MAILBOX_STATES,
     mailboxCommands: ABI_MAILBOX_COMMANDS,
     sidebandOps: ABI_SIDEBAND_OPS,
+    handleTypes: HANDLE_TYPES,
+    pointerBytes: 8,
     entryPoints: ENTRY_POINTS.map((ep) => ({ name: ep.name, returns: 'int', doc: ep.doc, params: ep.params })),
   };
 }

@@ -2,7 +2,7 @@ import { ERRNO, ERROR_CODES, ERRNO_DESCRIPTIONS } from '../errno';
 import { FieldSpec, FieldType, StructLayout } from '../layout/struct-layout';
 import { ALL_LAYOUTS } from '../layout/structs';
 import { ABI_CONSTANTS, ABI_MAILBOX_COMMANDS, ABI_MAILBOX_STATES, ABI_SIDEBAND_OPS, AbiEnumMember } from './abi-constants';
-import { ENTRY_POINTS } from './entry-points';
+import { ENTRY_POINTS, HANDLE_TYPES } from './entry-points';
 import { assertLayoutCovered } from './layout-coverage';
 
 const C_TYPE: Record<FieldType, string> = { u16: 'uint16_t', u32: 'uint32_t', i32: 'int32_t', u64: 'uint64_t', bytes: 'uint8_t', cstring: 'char' };
@@ -63,6 +63,16 @@ function renderEnum(title: string, members: readonly AbiEnumMember[]): string[] 
   return [`/* ${title} */`, ...members.map((m) => `#define ${m.cName} ${m.value}`), ''];
 }
 
+function renderHandleTypes(): string[] {
+  const lines = [
+    '/* Handles of the C API: opaque and pointer-sized. A region handle carries a u64 token in its',
+    ' * pointer bits ((HostDeviceMappedRegionHandle)(uintptr_t)token), so pointers must hold 64 bits. */',
+  ];
+  for (const t of HANDLE_TYPES) lines.push(`/** ${t.doc} */`, `typedef ${t.cType}${t.name};`);
+  lines.push('HDMR_STATIC_ASSERT(sizeof(void *) == 8, "64-bit hosts only: a handle carries a u64 token in a pointer");', '');
+  return lines;
+}
+
 function renderEntryPoints(): string[] {
   const lines: string[] = [];
   for (const ep of ENTRY_POINTS) {
@@ -119,6 +129,7 @@ export function renderCHeader(): string {
   for (const layout of ALL_LAYOUTS) out.push(...renderStruct(layout));
   out.push('/* Layout checks: every field offset and size, every struct size and alignment. */');
   for (const layout of ALL_LAYOUTS) out.push(...renderAsserts(layout), '');
+  out.push(...renderHandleTypes());
   out.push('/* C ABI entry points of the owner-process layer. */', ...renderEntryPoints(), POSTLUDE);
   return out.join('\n');
 }
