@@ -28,6 +28,9 @@ export interface HandleType {
   readonly doc: string;
 }
 
+/** Bytes of a host pointer the header requires: a region handle carries a u64 token in one. */
+export const POINTER_BYTES = 8;
+
 /** The two handle typedefs of the original design, declared before the entry points. */
 export const HANDLE_TYPES: readonly HandleType[] = Object.freeze([
   { name: 'DeviceContextHandle', cType: 'void *', doc: 'Opaque device context of the owner process.' },

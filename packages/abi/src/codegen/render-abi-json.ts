@@ -4,7 +4,7 @@ import { elementSize } from '../layout/struct-layout';
 import { ALL_LAYOUTS } from '../layout/structs';
 import { REGION_ALIGN, REGION_VERSION, SIGNAL_OFFSET, SIGNAL_SLOT_BYTES } from '../constants';
 import { ABI_CONSTANTS, ABI_MAILBOX_COMMANDS, ABI_MAILBOX_STATES, ABI_SIDEBAND_OPS } from './abi-constants';
-import { ENTRY_POINTS, HANDLE_TYPES } from './entry-points';
+import { ENTRY_POINTS, HANDLE_TYPES, POINTER_BYTES } from './entry-points';
 import { assertLayoutCovered } from './layout-coverage';
 import { cTypeOf, isArrayField } from './render-c-header';
 
@@ -55,7 +55,7 @@ export function abiDescription(): Record<string, unknown> {
     mailboxCommands: ABI_MAILBOX_COMMANDS,
     sidebandOps: ABI_SIDEBAND_OPS,
     handleTypes: HANDLE_TYPES,
-    pointerBytes: 8,
+    pointerBytes: POINTER_BYTES,
     entryPoints: ENTRY_POINTS.map((ep) => ({ name: ep.name, returns: 'int', doc: ep.doc, params: ep.params })),
   };
 }

@@ -2,7 +2,7 @@ import { ERRNO, ERROR_CODES, ERRNO_DESCRIPTIONS } from '../errno';
 import { FieldSpec, FieldType, StructLayout } from '../layout/struct-layout';
 import { ALL_LAYOUTS } from '../layout/structs';
 import { ABI_CONSTANTS, ABI_MAILBOX_COMMANDS, ABI_MAILBOX_STATES, ABI_SIDEBAND_OPS, AbiEnumMember } from './abi-constants';
-import { ENTRY_POINTS, HANDLE_TYPES } from './entry-points';
+import { ENTRY_POINTS, HANDLE_TYPES, POINTER_BYTES } from './entry-points';
 import { assertLayoutCovered } from './layout-coverage';
 
 const C_TYPE: Record<FieldType, string> = { u16: 'uint16_t', u32: 'uint32_t', i32: 'int32_t', u64: 'uint64_t', bytes: 'uint8_t', cstring: 'char' };
@@ -69,7 +69,7 @@ function renderHandleTypes(): string[] {
     ' * pointer bits ((HostDeviceMappedRegionHandle)(uintptr_t)token), so pointers must hold 64 bits. */',
   ];
   for (const t of HANDLE_TYPES) lines.push(`/** ${t.doc} */`, `typedef ${t.cType}${t.name};`);
-  lines.push('HDMR_STATIC_ASSERT(sizeof(void *) == 8, "64-bit hosts only: a handle carries a u64 token in a pointer");', '');
+  lines.push(`HDMR_STATIC_ASSERT(sizeof(void *) == ${POINTER_BYTES}, "64-bit hosts only: a handle carries a u64 token in a pointer");`, '');
   return lines;
 }
 
