@@ -1,18 +1,11 @@
 import { BackendAllocation, InvalidArgumentError, describe } from '@simpler/abi';
-import { ACL_SUCCESS, DRV_ERROR_NONE, callFailed, combineFailures } from './errors';
-import { DriverApi } from './native/driver-api';
-import { RuntimeApi } from './native/runtime-api';
+import { ACL_SUCCESS, callFailed, combineFailures } from './errors';
+import { TeardownApi, TeardownStage, unmapThenFree } from './unmap-then-free';
 
 /** What an allocation needs from the backend that made it. */
-export interface AllocationOwner {
-  /** The driver functions. */
-  readonly driver: DriverApi;
-  /** The runtime functions. */
-  readonly runtime: RuntimeApi;
-  /** Device the memory belongs to. */
-  readonly deviceId: number;
-  /** Called once the allocation is released; `freeFailed` keeps the device pointer for a retry at destroy. */
-  onReleased(allocation: AscendAllocation, freeFailed: boolean): void;
+export interface AllocationOwner extends TeardownApi {
+  /** Called once the allocation is released, with how far the teardown got (the backend keeps what is left). */
+  onReleased(allocation: AscendAllocation, stage: TeardownStage): void;
 }
 
 /**
@@ -39,20 +32,17 @@ export class AscendAllocation implements BackendAllocation {
   }
 
   /**
-   * Unmaps the host view (halHostUnregister, keyed by the registered device pointer), then frees
-   * the device memory, even when the unmap failed. A second call does nothing. Failures are `EIO`.
+   * Unmaps the host view (halHostUnregister with the registered device pointer and the logical
+   * device id), then frees the device memory. When the unmap fails nothing is freed: the pair is
+   * quarantined and retried when the backend is destroyed. A second call does nothing. Failures
+   * are `EIO`.
    */
   release(): void {
     if (this.released) return;
     this.released = true;
-    const { driver, runtime, deviceId } = this.owner;
     const failures: Error[] = [];
-    const context = `(device ${deviceId}, device pointer 0x${this.devicePointer.toString(16)}, ${this.bytes.byteLength} bytes)`;
-    const urc = driver.halHostUnregister(this.devicePointer, deviceId);
-    if (urc !== DRV_ERROR_NONE) failures.push(callFailed('driver', 'halHostUnregister', urc, context));
-    const frc = runtime.aclrtFree(this.devicePointer);
-    if (frc !== ACL_SUCCESS) failures.push(callFailed('runtime', 'aclrtFree', frc, `${context}; the free is retried when the backend is destroyed`));
-    this.owner.onReleased(this, frc !== ACL_SUCCESS);
+    const stage = unmapThenFree(this.owner, this.devicePointer, this.bytes.byteLength, failures);
+    this.owner.onReleased(this, stage);
     if (failures.length > 0) throw combineFailures('releasing a hal-ascend allocation', failures);
   }
 }

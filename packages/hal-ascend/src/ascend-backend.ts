@@ -9,13 +9,16 @@ import {
 } from '@simpler/abi';
 import { AllocationOwner, AscendAllocation, CacheMaintainedAllocation } from './ascend-allocation';
 import { AscendBackendOptions, resolveAscendOptions } from './backend-options';
+import { DeviceIdConversion, DriverDeviceId, deviceLabel, driverDeviceId } from './device-ids';
 import { ACL_SUCCESS, DRV_ERROR_NONE, callFailed, combineFailures, mallocFailed } from './errors';
 import { HostOrderingSupport, orderingDependsOnRuntime, requireHostOrdering } from './host-ordering';
 import { DriverApi } from './native/driver-api';
 import { addressOf, hostView, isNullPointer } from './native/host-view';
 import { loadAscendLibraries } from './native/load-libraries';
 import { ACL_MEM_MALLOC_HUGE_FIRST, RuntimeApi } from './native/runtime-api';
+import { QuarantineReport, QuarantinedPair, enterQuarantine, leaveQuarantine, summarizeQuarantine } from './quarantine';
 import { acquireRuntime, releaseRuntime } from './runtime-session';
+import { TeardownStage, freeDeviceMemory, pairContext, unmapThenFree } from './unmap-then-free';
 
 /** Package name of this backend, checked by the core against `backend.name`. */
 export const BACKEND_NAME = '@simpler/hal-ascend';
@@ -35,7 +38,12 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
   readonly name = BACKEND_NAME;
   readonly abiVersion = BACKEND_ABI_VERSION;
   readonly platform: string;
+  /** The user-visible device id (aclrtSetDevice, aclrtResetDevice). */
   readonly deviceId: number;
+  /** The driver's id of the device (halHostRegister, halHostUnregister); see {@link deviceIdConversion}. */
+  readonly logicalDeviceId: number;
+  /** How {@link logicalDeviceId} was obtained: `unchanged` when the runtime cannot convert ids. */
+  readonly deviceIdConversion: DeviceIdConversion;
   /** Where the driver library was loaded from. */
   readonly halPath: string;
   /** Where the runtime library was loaded from. */
@@ -49,11 +57,15 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
   private readonly live = new Set<AscendAllocation>();
   // Device pointers whose aclrtFree failed: retried once more at destroy so nothing leaks quietly.
   private readonly unfreed: bigint[] = [];
+  // Pairs whose unmap failed: never freed while they may be mapped; retried at destroy.
+  private readonly quarantined = new Set<QuarantinedPair>();
   private destroyed = false;
 
   /** @internal Use {@link createBackend}. */
   constructor(init: {
     deviceId: number;
+    logicalDeviceId: number;
+    deviceIdConversion: DeviceIdConversion;
     platform: string;
     driver: DriverApi;
     runtime: RuntimeApi;
@@ -66,6 +78,8 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
     }
     this.ordering = init.ordering;
     this.deviceId = init.deviceId;
+    this.logicalDeviceId = init.logicalDeviceId;
+    this.deviceIdConversion = init.deviceIdConversion;
     this.platform = init.platform;
     this.driver = init.driver;
     this.runtime = init.runtime;
@@ -73,9 +87,14 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
     this.runtimePath = init.runtimePath;
   }
 
+  /** The device memory this backend keeps because its host mapping could not be removed. */
+  get quarantine(): QuarantineReport {
+    return summarizeQuarantine(this.quarantined);
+  }
+
   /**
    * aclrtMalloc(total, ACL_MEM_MALLOC_HUGE_FIRST), then halHostRegister(dev, total,
-   * DEV_SVM_MAP_HOST, deviceId, &host), then a zero-filled host view. Any failure undoes the
+   * DEV_SVM_MAP_HOST, logicalDeviceId, &host), then a zero-filled host view. Any failure undoes the
    * earlier steps. `ENOMEM` when the runtime refuses the memory, `EIO` for any other failure.
    */
   allocate(totalBytes: number): AscendAllocation {
@@ -90,16 +109,15 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
       throw new BackendError(`aclrtMalloc of ${totalBytes} bytes on device ${this.deviceId} returned success but a null pointer`);
     }
     const dev = addressOf(devOut[0]);
-    const context = `(device ${this.deviceId}, device pointer 0x${dev.toString(16)}, ${totalBytes} bytes)`;
+    const context = pairContext(this, dev, totalBytes);
 
     const hostOut: [bigint | null] = [null];
-    const rrc = this.driver.halHostRegister(dev, totalBytes, DEV_SVM_MAP_HOST, this.deviceId, hostOut);
+    const rrc = this.driver.halHostRegister(dev, totalBytes, DEV_SVM_MAP_HOST, this.logicalDeviceId, hostOut);
     if (rrc !== DRV_ERROR_NONE) {
-      throw this.rollback(dev, false, callFailed('driver', `halHostRegister(flag DEV_SVM_MAP_HOST=${DEV_SVM_MAP_HOST})`, rrc, context));
+      throw this.rollback(dev, totalBytes, 'unregistered', callFailed('driver', `halHostRegister(flag DEV_SVM_MAP_HOST=${DEV_SVM_MAP_HOST})`, rrc, context));
     }
     if (isNullPointer(hostOut[0])) {
-      // Success without a mapping: the driver may still hold a registration, so undo both.
-      throw this.rollback(dev, true, new BackendError(`halHostRegister returned success but a null host pointer ${context}`), true);
+      throw this.rollback(dev, totalBytes, 'unmappedRegistration', new BackendError(`halHostRegister returned success but a null host pointer ${context}`));
     }
     const host = addressOf(hostOut[0]);
     let bytes: Uint8Array;
@@ -107,7 +125,7 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
       bytes = hostView(host, totalBytes);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw this.rollback(dev, true, new BackendError(`cannot create a host view of ${totalBytes} bytes at 0x${host.toString(16)}: ${reason}`));
+      throw this.rollback(dev, totalBytes, 'mapped', new BackendError(`cannot create a host view of ${totalBytes} bytes at 0x${host.toString(16)}: ${reason}`));
     }
     // Device memory is not guaranteed to be zero; the region contract says a new one is.
     bytes.fill(0);
@@ -118,31 +136,48 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
     return allocation;
   }
 
-  /** Undoes a partial allocation and returns the error to throw, with any rollback failure appended. */
-  private rollback(dev: bigint, registered: boolean, error: BackendError, ignoreUnregister = false): BackendError {
-    const problems: string[] = [];
-    if (registered) {
-      const urc = this.driver.halHostUnregister(dev, this.deviceId);
-      if (urc !== DRV_ERROR_NONE && !ignoreUnregister) problems.push(`rollback halHostUnregister returned ${urc}`);
+  /**
+   * Undoes a partial allocation and returns the error to throw, with any rollback failure
+   * appended. `mapped`: the host mapping exists, so a failed unmap quarantines the pair like
+   * a release does. `unmappedRegistration`: the driver reported success without a host pointer,
+   * so it may hold a registration but nothing maps the memory; the unregister is attempted and
+   * its result ignored.
+   */
+  private rollback(dev: bigint, totalBytes: number, state: 'unregistered' | 'unmappedRegistration' | 'mapped', error: BackendError): BackendError {
+    const failures: Error[] = [];
+    if (state === 'mapped') {
+      this.keep(dev, totalBytes, unmapThenFree(this, dev, totalBytes, failures));
+    } else {
+      if (state === 'unmappedRegistration') this.driver.halHostUnregister(dev, this.logicalDeviceId);
+      if (!freeDeviceMemory(this, dev, failures, `${pairContext(this, dev, totalBytes)}; the free is retried when the backend is destroyed`)) this.unfreed.push(dev);
     }
-    const frc = this.runtime.aclrtFree(dev);
-    if (frc !== ACL_SUCCESS) {
+    if (failures.length === 0) return error;
+    return new BackendError(`${error.message}; rollback: ${failures.map((f) => f.message).join('; ')}`, { cause: error });
+  }
+
+  /** Keeps what a teardown left: a still-mapped pair in quarantine, an unfreed pointer for the retry. */
+  private keep(dev: bigint, byteLength: number, stage: TeardownStage): void {
+    if (stage === 'mapped') {
+      const pair: QuarantinedPair = { devicePointer: dev, byteLength };
+      this.quarantined.add(pair);
+      enterQuarantine(pair);
+    } else if (stage === 'unfreed') {
       this.unfreed.push(dev);
-      problems.push(`rollback aclrtFree returned ${frc}`);
     }
-    return problems.length === 0 ? error : new BackendError(`${error.message}; ${problems.join('; ')}`, { cause: error });
   }
 
   /** @internal Bookkeeping for {@link AscendAllocation.release}. */
-  onReleased(allocation: AscendAllocation, freeFailed: boolean): void {
+  onReleased(allocation: AscendAllocation, stage: TeardownStage): void {
     this.live.delete(allocation);
-    if (freeFailed) this.unfreed.push(allocation.devicePointer);
+    this.keep(allocation.devicePointer, allocation.bytes.byteLength, stage);
   }
 
   /**
-   * Releases what is left (allocations still open, frees that failed earlier), then
-   * aclrtResetDevice and, for the last backend of the process, aclFinalize. Every step is
-   * attempted; failures are reported together as `EIO`. A second call does nothing.
+   * Releases what is left (allocations still open; quarantined pairs: unregister, then free; frees
+   * that failed earlier), then aclrtResetDevice and, for the last backend of the process,
+   * aclFinalize. A pair whose unregister fails again stays allocated and mapped for the life of
+   * the process (see {@link quarantine}). Every step is attempted; failures are reported
+   * together as `EIO`. A second call does nothing.
    */
   destroy(): void {
     if (this.destroyed) return;
@@ -155,9 +190,13 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
         failures.push(error as Error);
       }
     }
+    for (const pair of [...this.quarantined]) {
+      if (unmapThenFree(this, pair.devicePointer, pair.byteLength, failures, true) === 'mapped') continue;
+      this.quarantined.delete(pair);
+      leaveQuarantine(pair);
+    }
     for (const dev of this.unfreed.splice(0)) {
-      const rc = this.runtime.aclrtFree(dev);
-      if (rc !== ACL_SUCCESS) failures.push(callFailed('runtime', 'aclrtFree (retry)', rc, `(device pointer 0x${dev.toString(16)})`));
+      freeDeviceMemory(this, dev, failures, `(${deviceLabel(this.deviceId, this.logicalDeviceId)}, device pointer 0x${dev.toString(16)})`, ' (retry)');
     }
     const rrc = this.runtime.aclrtResetDevice(this.deviceId);
     if (rrc !== ACL_SUCCESS) failures.push(callFailed('runtime', `aclrtResetDevice(${this.deviceId})`, rrc, `(runtime library ${this.runtimePath})`));
@@ -170,7 +209,8 @@ export class AscendBackend implements RegionBackend, AllocationOwner {
 /**
  * Creates the Ascend backend for one device: checks the host can honour the ordering (x64; arm64
  * when the runtime exports aclrtMemFlush and aclrtMemInvalidate), loads the driver and runtime
- * libraries, `aclInit(NULL)` (shared by the process) and `aclrtSetDevice(deviceId)`. `ENOTSUP` on
+ * libraries, `aclInit(NULL)` (shared by the process), `aclrtSetDevice(deviceId)` and, when the
+ * runtime exports it, `aclrtGetLogicDevIdByUserDevId(deviceId)` for the driver's id. `ENOTSUP` on
  * other hosts or an arm64 host without those symbols, `EIO` when a library, a required symbol or
  * a call fails, `EINVAL` for malformed options.
  */
@@ -185,11 +225,32 @@ export function createBackend(options: AscendBackendOptions): AscendBackend {
     `(runtime library ${libs.runtimePath})`,
   );
   acquireRuntime(libs.runtime, libs.runtimePath);
-  const rc = libs.runtime.aclrtSetDevice(resolved.deviceId);
-  if (rc !== ACL_SUCCESS) {
-    const error = callFailed('runtime', `aclrtSetDevice(${resolved.deviceId})`, rc, `(runtime library ${libs.runtimePath})`);
+  const where = `(runtime library ${libs.runtimePath})`;
+  // Undoes the runtime steps taken so far and returns what to throw.
+  const undo = (error: Error, deviceSet: boolean): Error => {
+    const failures = [error];
+    if (deviceSet) {
+      const rc = libs.runtime.aclrtResetDevice(resolved.deviceId);
+      if (rc !== ACL_SUCCESS) failures.push(callFailed('runtime', `aclrtResetDevice(${resolved.deviceId})`, rc, where));
+    }
     const finalizeFailure = releaseRuntime(libs.runtime, libs.runtimePath);
-    throw finalizeFailure ? combineFailures('creating the hal-ascend backend', [error, finalizeFailure]) : error;
+    if (finalizeFailure) failures.push(finalizeFailure);
+    return failures.length === 1 ? error : combineFailures('creating the hal-ascend backend', failures);
+  };
+  const rc = libs.runtime.aclrtSetDevice(resolved.deviceId);
+  if (rc !== ACL_SUCCESS) throw undo(callFailed('runtime', `aclrtSetDevice(${resolved.deviceId})`, rc, where), false);
+  let ids: DriverDeviceId;
+  try {
+    ids = driverDeviceId(libs.runtime, resolved.deviceId, libs.runtimePath);
+  } catch (error) {
+    throw undo(error as Error, true);
   }
-  return new AscendBackend({ deviceId: resolved.deviceId, platform: resolved.platform, ...libs, ordering });
+  return new AscendBackend({
+    deviceId: resolved.deviceId,
+    logicalDeviceId: ids.logicalDeviceId,
+    deviceIdConversion: ids.conversion,
+    platform: resolved.platform,
+    ...libs,
+    ordering,
+  });
 }

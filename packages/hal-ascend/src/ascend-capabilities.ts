@@ -1,8 +1,10 @@
+import { DeviceIdReport, deviceIdReport } from './device-ids';
 import { ACL_SUCCESS, describeCode } from './errors';
 import { HostOrderingSupport, hostOrderingSupport } from './host-ordering';
 import { DRIVER_PROTOTYPES } from './native/driver-api';
 import { LibraryKind, LoadedLibrary, bindRuntimeApi, hasSymbol, librarySearch, openLibrary } from './native/load-libraries';
 import { RUNTIME_PROTOTYPES } from './native/runtime-api';
+import { QuarantineReport, ascendQuarantine } from './quarantine';
 
 /** Where one library was found, or why not. */
 export interface LibraryReport {
@@ -28,6 +30,10 @@ export interface AscendCapabilities {
   readonly symbols: Readonly<Record<string, boolean>>;
   /** aclrtGetDeviceCount, or null when it could not be asked. */
   readonly deviceCount: number | null;
+  /** Whether the driver gets logical device ids (aclrtGetLogicDevIdByUserDevId) or the user-visible ids unchanged. */
+  readonly deviceIds: DeviceIdReport;
+  /** Device memory this process keeps because its host mapping could not be removed. */
+  readonly quarantine: QuarantineReport;
   /** Everything that went wrong while probing, as messages. */
   readonly errors: readonly string[];
 }
@@ -47,8 +53,8 @@ function message(error: unknown): string {
 }
 
 /**
- * Reports which libraries load from where, which symbols exist, the device count and the
- * platform. Never throws: every problem becomes an entry of `errors`. It does not initialise
+ * Reports which libraries load from where, which symbols exist, the device count, the platform,
+ * how device ids reach the driver and the quarantined device memory of this process. Never throws: every problem becomes an entry of `errors`. It does not initialise
  * the runtime (no aclInit), so it is safe next to a running backend.
  */
 export function ascendCapabilities(options: AscendCapabilitiesOptions = {}): AscendCapabilities {
@@ -94,6 +100,8 @@ export function ascendCapabilities(options: AscendCapabilitiesOptions = {}): Asc
     runtimeLibrary: rt.report,
     symbols,
     deviceCount,
+    deviceIds: deviceIdReport(rt.loaded ? symbols.aclrtGetLogicDevIdByUserDevId : undefined),
+    quarantine: ascendQuarantine(),
     errors,
   };
 }

@@ -45,10 +45,11 @@ describeWithDouble('hal-ascend against the test-double driver', () => {
     backend.destroy(); // idempotent
     expect(fx.dd.deviceRefs(1)).toBe(0);
     const calls = fx.dd.calls();
-    expect(calls.map((c) => c.call)).toEqual(['aclInit', 'aclrtSetDevice', 'aclrtResetDevice', 'aclFinalize']);
+    expect(calls.map((c) => c.call)).toEqual(['aclInit', 'aclrtSetDevice', 'aclrtGetLogicDevIdByUserDevId', 'aclrtResetDevice', 'aclFinalize']);
     expect(calls[0].args).toEqual(['0']); // aclInit(NULL)
     expect(calls[1].args).toEqual(['1']);
-    expect(calls[2].args).toEqual(['1']);
+    expect(calls[2]).toMatchObject({ args: ['1'], out: '1' }); // the double's identity map
+    expect(calls[3].args).toEqual(['1']);
   });
 
   it('allocates with flag DEV_SVM_MAP_HOST, the right sizes and distinct device and host addresses', () => {
@@ -175,6 +176,7 @@ describeWithDouble('hal-ascend against the test-double driver', () => {
     expect(fx.dd.calls().map((c) => [c.call, c.ret])).toEqual([
       ['aclInit', 100002],
       ['aclrtSetDevice', 0],
+      ['aclrtGetLogicDevIdByUserDevId', 0],
       ['aclrtResetDevice', 0],
     ]);
     expect(fx.dd.aclInitialized()).toBe(1);

@@ -104,23 +104,6 @@ describeWithDouble('injected driver and runtime failures', () => {
     }
   });
 
-  it('halHostUnregister failure on release → EIO naming it; the device memory is still freed', () => {
-    const backend = createBackend({ deviceId: 0, ...fx.libs });
-    try {
-      const mem = backend.allocate(4096);
-      fx.dd.reset();
-      fx.dd.failNext('halHostUnregister', 4);
-      const e = thrown(() => mem.release());
-      expect(e).toMatchObject({ code: 'EIO', message: expect.stringContaining('halHostUnregister failed with return code 4') });
-      expect(callNames(fx.dd)).toEqual(['halHostUnregister', 'aclrtFree']);
-      expectNothingHeld(fx.dd);
-      expect(() => mem.release()).not.toThrow(); // idempotent, no second attempt
-      expect(callNames(fx.dd)).toHaveLength(2);
-    } finally {
-      backend.destroy();
-    }
-  });
-
   it('aclrtFree failure on release → EIO naming it; destroy retries the free so nothing leaks', () => {
     const backend = createBackend({ deviceId: 0, ...fx.libs });
     const mem = backend.allocate(4096);
@@ -162,5 +145,7 @@ describeWithDouble('injected driver and runtime failures', () => {
     expect(e).toMatchObject({ code: 'EIO' });
     expect(e.message).toContain('halHostUnregister');
     expect(e.message).toContain('aclrtResetDevice');
+    // The unmap was retried in the same destroy, so the memory was freed only once unmapped.
+    expect(fx.dd.orderViolations()).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ascendCapabilities, createBackend, hostOrderingSupport, librarySearch } from '../src';
+import { ascendCapabilities, ascendQuarantine, createBackend, hostOrderingSupport, librarySearch } from '../src';
 import { buildDriverDouble } from './driver-double/build-driver-double';
 import { openDriverDoubleControl } from './driver-double/driver-double-control';
 import { DoubleFixture, buildFixture, describeWithDouble, expectNothingHeld, thrown } from './fixture';
@@ -174,10 +174,13 @@ describeWithDouble('loading the libraries', () => {
         aclrtFree: true,
         aclrtResetDevice: true,
         aclFinalize: true,
+        aclrtGetLogicDevIdByUserDevId: true,
         aclrtMemFlush: true,
         aclrtMemInvalidate: true,
       },
       deviceCount: 3,
+      deviceIds: { conversion: 'aclrtGetLogicDevIdByUserDevId', reason: expect.stringContaining('logical id') },
+      quarantine: ascendQuarantine(),
       errors: hostOrderingSupport(process.arch, { aclrtMemFlush: true, aclrtMemInvalidate: true }).supported
         ? []
         : [hostOrderingSupport(process.arch, { aclrtMemFlush: true, aclrtMemInvalidate: true }).reason],
@@ -193,11 +196,13 @@ describeWithDouble('loading the libraries', () => {
     expect(caps.runtimeLibrary.found).toBe(true);
     expect(caps.symbols.halHostRegister).toBe(false);
     expect(caps.symbols.aclrtMalloc).toBe(true);
+    expect(caps.deviceIds.conversion).toBe('aclrtGetLogicDevIdByUserDevId');
     // The runtime exports aclrtMemFlush/aclrtMemInvalidate, so arm64 ordering is available.
     expect(caps.ordering).toMatchObject({ supported: true, cacheMaintenance: true });
     expect(caps.errors).toHaveLength(1);
     const noRuntime = ascendCapabilities({ halLibrary: fx.halPath, runtimeLibrary: missing, arch: 'arm64' });
     expect(noRuntime.ordering.supported).toBe(false);
+    expect(noRuntime.deviceIds.conversion).toBe('unknown');
     expect(noRuntime.errors).toHaveLength(2);
     fx.dd.failNext('aclrtGetDeviceCount', 107000);
     const failed = ascendCapabilities(fx.libs);

@@ -17,6 +17,8 @@ export interface RuntimeApi {
   aclrtResetDevice(deviceId: number): number;
   /** `aclError aclFinalize(void)` */
   aclFinalize(): number;
+  /** `aclError aclrtGetLogicDevIdByUserDevId(const int32_t userDevid, int32_t *const logicDevId)`: the driver's id of a device; optional. */
+  aclrtGetLogicDevIdByUserDevId?: (userDevid: number, logicDevId: [number | null]) => number;
   /** `aclError aclrtMemFlush(void *devPtr, size_t size)`: clean + invalidate a device range; optional. */
   aclrtMemFlush?: (devPtr: number | bigint, size: number) => number;
   /** `aclError aclrtMemInvalidate(void *devPtr, size_t size)`: invalidate a device range; optional. */
@@ -32,6 +34,7 @@ export const RUNTIME_PROTOTYPES = {
   aclrtFree: 'int aclrtFree(void *devPtr)',
   aclrtResetDevice: 'int aclrtResetDevice(int32_t deviceId)',
   aclFinalize: 'int aclFinalize(void)',
+  aclrtGetLogicDevIdByUserDevId: 'int aclrtGetLogicDevIdByUserDevId(int32_t userDevid, _Out_ int32_t *logicDevId)',
   // The address is declared as uintptr_t (passed exactly like void * on LP64) so the cache hooks
   // can hand koffi a plain number on the hot path instead of building a BigInt per call.
   aclrtMemFlush: 'int aclrtMemFlush(uintptr_t devPtr, size_t size)',
@@ -49,8 +52,11 @@ export const REQUIRED_RUNTIME_SYMBOLS = [
   'aclFinalize',
 ] as const;
 
-/** Runtime symbols probed once; the cache-maintenance pair is needed on aarch64 hosts only. */
-export const OPTIONAL_RUNTIME_SYMBOLS = ['aclrtMemFlush', 'aclrtMemInvalidate'] as const;
+/**
+ * Runtime symbols probed once: the device id conversion is used when present (older runtimes
+ * lack it), the cache-maintenance pair is needed on aarch64 hosts only.
+ */
+export const OPTIONAL_RUNTIME_SYMBOLS = ['aclrtGetLogicDevIdByUserDevId', 'aclrtMemFlush', 'aclrtMemInvalidate'] as const;
 
 /** `ACL_MEM_MALLOC_HUGE_FIRST`: huge pages when available, normal pages otherwise. */
 export const ACL_MEM_MALLOC_HUGE_FIRST = 0;

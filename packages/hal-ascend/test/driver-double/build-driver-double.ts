@@ -11,6 +11,7 @@ export const OMITTABLE_SYMBOLS = [
   'aclInit',
   'aclrtSetDevice',
   'aclrtGetDeviceCount',
+  'aclrtGetLogicDevIdByUserDevId',
   'aclrtMalloc',
   'aclrtFree',
   'aclrtResetDevice',
@@ -28,6 +29,10 @@ export interface DriverDoubleBuildOptions {
   readonly omit?: readonly OmittableSymbol[];
   /** File name of the runtime library; `libascendcl.so` unless given (e.g. `libacl_rt.so`). */
   readonly runtimeFileName?: string;
+  /** Remapped devices, user-visible id → logical id, built in (what `dd_reset` restores). */
+  readonly logicalDeviceIds?: Readonly<Record<number, number>>;
+  /** Failures armed when the library loads, each failing once (`[call, code]` pairs in order). */
+  readonly failAtLoad?: readonly (readonly [string, number])[];
 }
 
 /** Paths of one test-double build. */
@@ -53,6 +58,13 @@ export function haveCompiler(): boolean {
   }
 }
 
+/** `left:right,...`, checked so nothing but names and integers reaches the compiler's command line. */
+function specOf(pairs: readonly (readonly [string | number, string | number])[]): string {
+  const spec = pairs.map(([left, right]) => `${left}:${right}`).join(',');
+  if (!/^[A-Za-z0-9.:,-]*$/.test(spec)) throw new Error(`malformed driver-double setting ${spec}`);
+  return spec;
+}
+
 /**
  * Compiles the C test-double driver into `outDir` with the system `cc`. Every build gets a core
  * library with a unique soname, so several variants can be loaded into one process side by side
@@ -73,10 +85,15 @@ export function buildDriverDouble(outDir: string, options: DriverDoubleBuildOpti
     throw new Error(`buildDriverDouble needs a fresh directory (a loaded library must never be overwritten): ${outDir}`);
   }
   const defines = omit.map((name) => `-DOMIT_${name.toUpperCase()}`);
+  const coreDefines = [
+    ...(options.logicalDeviceIds ? [`-DDD_LOGICAL_DEVICES="${specOf(Object.entries(options.logicalDeviceIds))}"`] : []),
+    ...(options.failAtLoad ? [`-DDD_FAIL_AT_LOAD="${specOf(options.failAtLoad)}"`] : []),
+  ];
   const cc = (args: string[]): void => {
     execFileSync('cc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   };
-  cc([...CC_FLAGS, `-Wl,-soname,${coreName}`, '-o', controlPath, join(SOURCE_DIR, 'dd-core.c'), join(SOURCE_DIR, 'dd-device.c')]);
+  const coreSources = ['dd-core.c', 'dd-device.c', 'dd-load-config.c'].map((f) => join(SOURCE_DIR, f));
+  cc([...CC_FLAGS, ...coreDefines, `-Wl,-soname,${coreName}`, '-o', controlPath, ...coreSources]);
   // $ORIGIN lets the thin libraries find this build's core next to them, wherever outDir is.
   const link = [controlPath, '-Wl,-rpath,$ORIGIN'];
   cc([...CC_FLAGS, ...defines, '-o', halPath, join(SOURCE_DIR, 'dd-hal.c'), ...link]);

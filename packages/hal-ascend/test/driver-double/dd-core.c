@@ -2,6 +2,12 @@
  * Test-double Ascend driver core: device memory, host registrations, a call log, failure
  * injection (the native "device" thread is in dd-device.c). Shared by the test-double driver and runtime libraries.
  *
+ * Device ids follow CANN: the runtime (aclrtSetDevice, aclrtMalloc) takes the user-visible id,
+ * the driver (halHostRegister, halHostUnregister) the logical id, and
+ * aclrtGetLogicDevIdByUserDevId converts. The map is the identity unless set at build time
+ * (-DDD_LOGICAL_DEVICES="user:logical,..."), by the DD_LOGICAL_DEVICES environment variable or
+ * by dd_set_logical_device, so a backend that hands the driver a user id fails.
+ *
  * Device memory is a memfd mapped once at the "device" address; halHostRegister maps the same
  * memfd a second time, so the host sees the same bytes at a different address. Using one
  * address where the other is expected is therefore caught (the double rejects it, or the bytes
@@ -55,7 +61,7 @@ typedef struct {
   uint8_t *dev;
   uint8_t *host;
   size_t host_size;
-  uint32_t devid;
+  uint32_t drv_devid; /* the LOGICAL id the driver knows this memory by */
 } alloc_t;
 
 typedef struct {
@@ -84,6 +90,13 @@ static size_t g_log_dropped;
 static fail_t g_fail[MAX_FAIL];
 static int g_fail_len;
 static __thread int t_device = -1;
+/* User-visible id -> logical id + 1, so that the zero-initialised table is the identity map.
+ * g_logical_loaded is the map as configured at load time, which dd_reset restores. */
+static int32_t g_logical[MAX_DEVICES];
+static int32_t g_logical_loaded[MAX_DEVICES];
+
+/* Caller holds g_mu. */
+static int32_t logical_of(int32_t user) { return g_logical[user] == 0 ? user : g_logical[user] - 1; }
 
 static uint64_t p2u(const void *p) { return (uint64_t)(uintptr_t)p; }
 
@@ -215,6 +228,29 @@ int ddi_acl_get_device_count(uint32_t *count) {
   return ret;
 }
 
+int ddi_acl_get_logic_dev_id(int32_t user_dev_id, int32_t *logic_dev_id) {
+  pthread_mutex_lock(&g_mu);
+  int ret;
+  int32_t logic = 0;
+  if (!take_failure("aclrtGetLogicDevIdByUserDevId", &ret)) {
+    if (!g_acl_initialized) {
+      ret = ACL_UNINITIALIZE;
+    } else if (logic_dev_id == NULL) {
+      ret = ACL_INVALID_PARAM;
+    } else if (user_dev_id < 0 || (uint32_t)user_dev_id >= g_device_count || user_dev_id >= MAX_DEVICES) {
+      ret = ACL_RT_INVALID_DEVICEID;
+    } else {
+      logic = logical_of(user_dev_id);
+      *logic_dev_id = logic;
+      ret = ACL_OK;
+    }
+  }
+  uint64_t a[1] = {(uint64_t)(int64_t)user_dev_id};
+  log_call("aclrtGetLogicDevIdByUserDevId", 1, a, ret, ret == ACL_OK, (uint64_t)(int64_t)logic);
+  pthread_mutex_unlock(&g_mu);
+  return ret;
+}
+
 int ddi_acl_malloc(void **dev_ptr, size_t size, int policy) {
   pthread_mutex_lock(&g_mu);
   int ret;
@@ -242,7 +278,7 @@ int ddi_acl_malloc(void **dev_ptr, size_t size, int policy) {
   slot->dev = dev;
   slot->host = NULL;
   slot->host_size = 0;
-  slot->devid = (uint32_t)t_device;
+  slot->drv_devid = (uint32_t)logical_of(t_device);
   *dev_ptr = dev;
   ret = ACL_OK;
 out:;
@@ -323,7 +359,7 @@ int ddi_hal_host_register(void *src, uint64_t size, uint32_t flag, uint32_t devi
   if (dst == NULL || flag != DEV_SVM_MAP_HOST || size == 0) { ret = DRV_INVALID_VALUE; goto out; }
   alloc_t *a = find_by_dev(src);
   if (a == NULL || size > a->size || a->host != NULL) { ret = DRV_INVALID_VALUE; goto out; }
-  if (devid != a->devid) { ret = DRV_INVALID_DEVICE; goto out; }
+  if (devid != a->drv_devid) { ret = DRV_INVALID_DEVICE; goto out; }
   void *m = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
   if (m == MAP_FAILED) { ret = DRV_OUT_OF_MEMORY; goto out; }
   host = (uint8_t *)m;
@@ -342,7 +378,7 @@ out:;
 static int unregister_locked(void *src, uint32_t devid) {
   alloc_t *a = find_by_dev(src);
   if (a == NULL || a->host == NULL) return DRV_INVALID_VALUE;
-  if (devid != a->devid) return DRV_INVALID_DEVICE;
+  if (devid != a->drv_devid) return DRV_INVALID_DEVICE;
   munmap(a->host, a->host_size);
   a->host = NULL;
   a->host_size = 0;
@@ -373,15 +409,33 @@ int ddi_hal_host_unregister_ex(void *src, uint32_t devid, uint32_t flag) {
 
 /* ---------------------------------------------------------------- control API for tests */
 
-/** Clears the call log, pending failures and the order-violation counter (not allocations). */
+/** Clears the call log, pending failures and the order-violation counter, and restores the load-time device map (not allocations). */
 DD_EXPORT void dd_reset(void) {
   pthread_mutex_lock(&g_mu);
   g_log_len = 0;
   g_log_dropped = 0;
   g_fail_len = 0;
   g_order_violations = 0;
+  memcpy(g_logical, g_logical_loaded, sizeof g_logical);
   pthread_mutex_unlock(&g_mu);
 }
+
+/**
+ * Makes the runtime report `logical` for the user-visible device `user` and the driver know that
+ * device's memory by `logical`; dd_reset restores the load-time map. Returns 0, or -1 when an id
+ * is out of range. `as_loaded` (internal use) also makes it the map dd_reset restores.
+ */
+int ddi_set_logical_device(int32_t user, int32_t logical, int as_loaded) {
+  if (user < 0 || user >= MAX_DEVICES || logical < 0 || logical > 0xFFFF) return -1;
+  pthread_mutex_lock(&g_mu);
+  g_logical[user] = logical + 1;
+  if (as_loaded) g_logical_loaded[user] = logical + 1;
+  pthread_mutex_unlock(&g_mu);
+  return 0;
+}
+
+/** Remaps one device until the next dd_reset (see ddi_set_logical_device). */
+DD_EXPORT int dd_set_logical_device(int32_t user, int32_t logical) { return ddi_set_logical_device(user, logical, 0); }
 
 /**
  * Makes the next call to `call` return `code` without doing anything. `halHostRegister.nullHost`

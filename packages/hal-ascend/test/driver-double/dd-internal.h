@@ -24,6 +24,11 @@ int ddi_acl_finalize(void);
 int ddi_acl_mem_flush(void *dev_ptr, size_t size);
 int ddi_acl_mem_invalidate(void *dev_ptr, size_t size);
 
+int ddi_acl_get_logic_dev_id(int32_t user_dev_id, int32_t *logic_dev_id);
+
+/* Remaps a user-visible device id to a logical one; as_loaded also makes it what dd_reset restores. */
+int ddi_set_logical_device(int32_t user, int32_t logical, int as_loaded);
+
 /* True when [addr, addr + len) lies inside one live device allocation (device addresses). */
 int ddi_inside_device_memory(uint64_t addr, uint64_t len);
 

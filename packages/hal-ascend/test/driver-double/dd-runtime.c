@@ -18,6 +18,12 @@ DD_EXPORT int aclrtSetDevice(int32_t device_id) { return ddi_acl_set_device(devi
 DD_EXPORT int aclrtGetDeviceCount(uint32_t *count) { return ddi_acl_get_device_count(count); }
 #endif
 
+#ifndef OMIT_ACLRTGETLOGICDEVIDBYUSERDEVID
+DD_EXPORT int aclrtGetLogicDevIdByUserDevId(const int32_t user_dev_id, int32_t *const logic_dev_id) {
+  return ddi_acl_get_logic_dev_id(user_dev_id, logic_dev_id);
+}
+#endif
+
 #ifndef OMIT_ACLRTMALLOC
 DD_EXPORT int aclrtMalloc(void **dev_ptr, size_t size, int policy) { return ddi_acl_malloc(dev_ptr, size, policy); }
 #endif

@@ -12,12 +12,14 @@ export interface DriverCall {
 
 /** The `dd_*` control API of one test-double build, bound through koffi. */
 export interface DriverDoubleControl {
-  /** Clears the call log, pending failures and the order-violation counter. */
+  /** Clears the call log, pending failures and the order-violation counter; restores the load-time device map. */
   reset(): void;
   /** Makes the next `call` return `code` (`halHostRegister.nullHost`: success with a null host pointer). */
   failNext(call: string, code: number): void;
   /** What aclrtGetDeviceCount reports. */
   setDeviceCount(count: number): void;
+  /** Remaps a user-visible device id to a logical one (driver calls must use it) until the next reset. */
+  setLogicalDeviceId(userId: number, logicalId: number): void;
   /** Every call since the last reset. */
   calls(): DriverCall[];
   /** Device allocations not freed. */
@@ -54,6 +56,7 @@ export function openDriverDoubleControl(controlPath: string): DriverDoubleContro
   const reset = f<() => void>('void dd_reset(void)');
   const failNext = f<(call: string, code: number) => number>('int dd_fail_next(const char *call, int code)');
   const setDeviceCount = f<(n: number) => void>('void dd_set_device_count(uint32_t count)');
+  const setLogical = f<(user: number, logical: number) => number>('int dd_set_logical_device(int32_t user, int32_t logical)');
   const callsJson = f<(buf: Buffer, n: number) => number | bigint>('size_t dd_calls_json(uint8_t *buf, size_t n)');
   const liveAllocations = f<() => number>('int dd_live_allocations(void)');
   const liveRegistrations = f<() => number>('int dd_live_registrations(void)');
@@ -73,6 +76,9 @@ export function openDriverDoubleControl(controlPath: string): DriverDoubleContro
       if (failNext(call, code) !== 0) throw new Error(`dd_fail_next(${call}) refused`);
     },
     setDeviceCount,
+    setLogicalDeviceId(user, logical) {
+      if (setLogical(user, logical) !== 0) throw new Error(`dd_set_logical_device(${user}, ${logical}) refused`);
+    },
     calls() {
       let buf = Buffer.alloc(64 * 1024);
       let len = Number(callsJson(buf, buf.length));

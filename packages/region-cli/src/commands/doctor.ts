@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { RegionBackend, isRegionError } from '@simpler/abi';
 import { DeviceContext, createWorker } from '@simpler/region-core';
-import type { AscendCapabilities } from '@simpler/hal-ascend';
+import type { AscendCapabilities, QuarantineReport } from '@simpler/hal-ascend';
 import { CommandContext } from '../command-context';
 import { addBackendFlags } from '../backend/backend-flags';
 import { CliBackendChoice, resolveBackendModule, selectBackend } from '../backend/select-backend';
@@ -20,9 +20,12 @@ interface DoctorFlags {
   config?: string;
 }
 
-/** The next step to suggest after a failed region open, by error code and backend. */
-export function nextStepFor(code: string | undefined, backend: string): string {
+/** The next step to suggest after a failed region open, by error code, backend and (optionally) the error message. */
+export function nextStepFor(code: string | undefined, backend: string, message = ''): string {
   const other = 'choose a backend that can map memory here: --backend @simpler/hal-sim, SIMPLER_REGION_BACKEND=@simpler/hal-sim, or "backend" in simpler-region.config.json';
+  if (backend === '@simpler/hal-ascend' && code === 'EIO' && message.includes('quarantined')) {
+    return 'the driver could not remove the host mapping of device memory (halHostUnregister): check the device state (npu-smi info) and the system log; processes using hal-ascend keep such memory quarantined and report it in the capability report';
+  }
   if (backend === '@simpler/hal-ascend' && code === 'EIO') {
     return 'install the Ascend driver and CANN runtime (libascend_hal.so, libascendcl.so) or point SIMPLER_ASCEND_HAL_LIB / SIMPLER_ASCEND_RT_LIB at them; or ' + other;
   }
@@ -38,6 +41,11 @@ export function nextStepFor(code: string | undefined, backend: string): string {
   }
 }
 
+function quarantineText(q: QuarantineReport, c: Colour): string {
+  if (q.count === 0) return c.green('none');
+  return c.red(`${q.count} allocation${q.count === 1 ? '' : 's'}, ${q.bytes} bytes of device memory kept allocated and mapped (their host unmap failed)`);
+}
+
 function ascendReport(caps: AscendCapabilities, c: Colour): string {
   const lib = (name: string, r: AscendCapabilities['halLibrary']): string => `  ${name.padEnd(16)}${r.found ? c.green(r.path ?? 'found') : c.red(`not found${r.error ? `: ${r.error}` : ''}`)}\n`;
   let out = `${c.bold('Ascend capabilities')} (${caps.platform})\n`;
@@ -47,6 +55,12 @@ function ascendReport(caps: AscendCapabilities, c: Colour): string {
   out += `  ${'symbols'.padEnd(16)}${symbols.length - missing.length}/${symbols.length} present${missing.length ? `; missing: ${missing.join(', ')}` : ''}\n`;
   out += `  ${'device count'.padEnd(16)}${caps.deviceCount ?? 'unknown'}\n`;
   out += `  ${'host ordering'.padEnd(16)}${caps.ordering.supported ? c.green('supported') : c.red('unsupported')}: ${caps.ordering.reason}\n`;
+  // An older hal-ascend installed in the user's project may not report these.
+  if (caps.deviceIds) {
+    const converted = caps.deviceIds.conversion === 'aclrtGetLogicDevIdByUserDevId';
+    out += `  ${'device ids'.padEnd(16)}${converted ? c.green('logical ids for the driver') : c.yellow(caps.deviceIds.conversion === 'unknown' ? 'unknown' : 'user ids unchanged')}: ${caps.deviceIds.reason}\n`;
+  }
+  if (caps.quarantine) out += `  ${'quarantine'.padEnd(16)}${quarantineText(caps.quarantine, c)}\n`;
   return out;
 }
 
@@ -96,7 +110,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<number> 
   say(`${c.bold('Selected')}  ${choice.backend}  (${choice.source}: ${choice.reason})\n`);
   if (Object.keys(choice.backendOptions).length) say(`  backendOptions ${JSON.stringify(choice.backendOptions)}\n`);
   const fail = (code: string | undefined, message: string): number => {
-    say(`${c.red(c.bold('FAIL'))}  ${code ? `${code}: ` : ''}${message}\n${c.bold('Next step')}: ${nextStepFor(code, choice.backend)}\n`);
+    say(`${c.red(c.bold('FAIL'))}  ${code ? `${code}: ` : ''}${message}\n${c.bold('Next step')}: ${nextStepFor(code, choice.backend, message)}\n`);
     return 1;
   };
   const resolved = resolveBackendModule(choice.backend, io.cwd);
@@ -114,14 +128,22 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<number> 
     const caps = (mod['ascendCapabilities'] as (o: unknown) => AscendCapabilities)(choice.backendOptions);
     say(ascendReport(caps, c));
   }
+  // The region check itself may leave device memory quarantined (an unmap that failed twice).
+  const quarantineAfterCheck = (): void => {
+    if (typeof mod['ascendQuarantine'] !== 'function') return;
+    const q = (mod['ascendQuarantine'] as () => QuarantineReport)();
+    if (q.count > 0) say(`${c.bold('Quarantine')} ${quarantineText(q, c)}\n`);
+  };
   try {
     await canOpenRegion(await openBackend(choice, 0, io.env, io.cwd));
     say(`${c.bold('Region')}    opened and closed a 4096-byte region with 2 signals\n`);
     if (mod['BACKEND_NAME'] === '@simpler/hal-sim') say(`${c.bold('Self-test')} ${await simSelfTest(choice, ctx)}\n`);
   } catch (e) {
     if (ctx.verbose && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
+    quarantineAfterCheck();
     return fail(isRegionError(e) ? e.code : (e as { code?: string }).code, e instanceof Error ? e.message : String(e));
   }
+  quarantineAfterCheck();
   say(`${c.green(c.bold('OK'))}  ${choice.backend} can open a region here\n`);
   return 0;
 }

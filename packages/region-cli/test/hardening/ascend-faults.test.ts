@@ -1,49 +1,23 @@
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { DeviceContext, RegionErrorCode, Worker, createWorker, loadBackend } from '@simpler/region-core';
+import { AscendDoubleLibraries, buildAscendDouble, haveCompiler } from '../support/ascend-double';
 import { regionErrorProblem, settle } from './support/checks';
 
 /**
  * Fault injection on the Ascend backend, seen through region-core (hal-ascend's own tests cover
  * the backend alone). region-cli may not load koffi, so the dd_* control API of the C test-double
- * driver is out of reach: failures are armed by a small extra source file
- * compiled into the double (fixtures/dd-env-faults.c, armed at build time), and "nothing left allocated, registered or
- * mapped" is observed from outside: the double's device memory is a memfd named
- * dd-device-memory, mapped once per allocation and once more per host registration.
+ * driver is out of reach: failures and remapped device ids are built into the double (its
+ * load-time settings), and "nothing left allocated, registered or mapped" is observed from
+ * outside: the double's device memory is a memfd named dd-device-memory, mapped once per
+ * allocation and once more per host registration.
  */
-const DOUBLE_DIR = path.resolve(__dirname, '..', '..', '..', 'hal-ascend', 'test', 'driver-double');
-const FLAGS = ['-shared', '-fPIC', '-O2', '-pthread', '-std=gnu11', '-Wall'];
-
-function haveCompiler(): boolean {
-  try {
-    execFileSync('cc', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const CAN_BUILD = haveCompiler();
 if (!CAN_BUILD) console.warn('ascend-faults SKIPPED: no C compiler `cc` to build the test-double driver');
 const describeWithDouble = CAN_BUILD ? describe : describe.skip;
 
-/** Builds a fresh double (unique core soname) with `fail` ("call:code,...") armed at load. */
-function buildDouble(fail = ''): { halLibrary: string; runtimeLibrary: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'simpler-hardening-dd-'));
-  const coreName = `libdd_core_${randomBytes(6).toString('hex')}.so`;
-  const core = path.join(dir, coreName);
-  const cc = (args: string[]): void => void execFileSync('cc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const arm = fail ? [`-DDD_FAIL_SPEC="${fail}"`] : [];
-  cc([...FLAGS, ...arm, `-Wl,-soname,${coreName}`, '-o', core, path.join(DOUBLE_DIR, 'dd-core.c'), path.join(DOUBLE_DIR, 'dd-device.c'), path.join(__dirname, 'fixtures', 'dd-env-faults.c')]);
-  const link = [core, '-Wl,-rpath,$ORIGIN'];
-  const halLibrary = path.join(dir, 'libascend_hal.so');
-  const runtimeLibrary = path.join(dir, 'libascendcl.so');
-  cc([...FLAGS, '-o', halLibrary, path.join(DOUBLE_DIR, 'dd-hal.c'), ...link]);
-  cc([...FLAGS, '-o', runtimeLibrary, path.join(DOUBLE_DIR, 'dd-runtime.c'), ...link]);
-  return { halLibrary, runtimeLibrary };
+/** Builds a fresh double with `fail` ("call:code,...", each failing once) armed at load. */
+function buildDouble(fail = '', logicalDeviceIds?: Record<number, number>): AscendDoubleLibraries {
+  return buildAscendDouble({ failAtLoad: fail, logicalDeviceIds });
 }
 
 /** What the double holds in this process: memfd descriptors (allocations) and mappings (allocations + registrations). */
@@ -66,8 +40,8 @@ function held(): { fds: number; mappings: number } {
 }
 
 /** Loads a fresh double with `fail` armed, and creates a level-2 worker on it. */
-async function workerWith(fail: string): Promise<Worker> {
-  return createWorker({ level: 2, backend: '@simpler/hal-ascend', backendOptions: buildDouble(fail), deviceId: 0 });
+async function workerWith(fail: string, logicalDeviceIds?: Record<number, number>): Promise<Worker> {
+  return createWorker({ level: 2, backend: '@simpler/hal-ascend', backendOptions: buildDouble(fail, logicalDeviceIds), deviceId: 0 });
 }
 
 function expectCode(outcome: { ok: boolean; error?: unknown }, code: RegionErrorCode, mentions: string): void {
@@ -128,6 +102,37 @@ describeWithDouble('Ascend backend faults through region-core (test-double drive
       expectCode(await settle(() => worker.mappedRegionNotify(r, 0, 1)), 'EINVAL', 'closed');
     } finally {
       await worker.close().catch(() => undefined);
+    }
+  });
+
+  it('close with halHostUnregister failing → EIO; the memory stays allocated and mapped until worker.close unmaps, then frees it', async () => {
+    const worker = await workerWith('halHostUnregister:4');
+    try {
+      const r = await worker.openMappedRegion(4096, { signalCount: 1 });
+      expectCode(await settle(() => worker.closeMappedRegion(r)), 'EIO', 'quarantined');
+      // Never freed under a live host mapping: the allocation and both of its mappings remain.
+      expect(held()).toEqual({ fds: baseline.fds + 1, mappings: baseline.mappings + 2 });
+      // A new region gets other memory, and works.
+      const next = await worker.openMappedRegion(4096, { signalCount: 1 });
+      await worker.mappedRegionDatacopyH2Region(next, 0, Buffer.from([9, 8, 7]));
+      expect([...(await worker.mappedRegionDatacopyRegion2H(next, 0, 3))]).toEqual([9, 8, 7]);
+      await worker.closeMappedRegion(next);
+      expect(held()).toEqual({ fds: baseline.fds + 1, mappings: baseline.mappings + 2 });
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('a remapped device (user id 0 is the driver\'s logical id 3) opens, copies and closes', async () => {
+    const worker = await workerWith('', { 0: 3 });
+    try {
+      const r = await worker.openMappedRegion(4096, { signalCount: 2 });
+      await worker.mappedRegionDatacopyH2Region(r, 10, Buffer.from([1, 2, 3]));
+      expect([...(await worker.mappedRegionDatacopyRegion2H(r, 10, 3))]).toEqual([1, 2, 3]);
+      expect(held()).toEqual({ fds: baseline.fds + 1, mappings: baseline.mappings + 2 });
+      await worker.closeMappedRegion(r);
+    } finally {
+      await worker.close();
     }
   });
 
