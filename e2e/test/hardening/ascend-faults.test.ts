@@ -4,17 +4,18 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DeviceContext, RegionErrorCode, Worker, createWorker, loadBackend } from '@simpler/region-core';
+import { packageDirOf } from '../support/workspace';
 import { regionErrorProblem, settle } from './support/checks';
 
 /**
  * Fault injection on the Ascend backend, seen through region-core (hal-ascend's own tests cover
- * the backend alone). region-cli may not load koffi, so the dd_* control API of the C test-double
+ * the backend alone). These suites may not load koffi, so the dd_* control API of the C test-double
  * driver is out of reach: failures are armed by a small extra source file
  * compiled into the double (fixtures/dd-env-faults.c, armed at build time), and "nothing left allocated, registered or
  * mapped" is observed from outside: the double's device memory is a memfd named
  * dd-device-memory, mapped once per allocation and once more per host registration.
  */
-const DOUBLE_DIR = path.resolve(__dirname, '..', '..', '..', 'hal-ascend', 'test', 'driver-double');
+const DOUBLE_DIR = path.join(packageDirOf('@simpler/hal-ascend'), 'test', 'driver-double');
 const FLAGS = ['-shared', '-fPIC', '-O2', '-pthread', '-std=gnu11', '-Wall'];
 
 function haveCompiler(): boolean {
