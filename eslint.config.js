@@ -1,12 +1,13 @@
 // Flat ESLint config. The dependency rules of docs/architecture.md are enforced here:
-// Nx project tags + @nx/enforce-module-boundaries, and koffi banned outside hal-ascend.
+// Nx project tags + @nx/enforce-module-boundaries, and koffi banned outside hal-ascend. The e2e
+// project (cross-package suites) may import every package; no tag allows importing e2e.
 const nx = require('@nx/eslint-plugin');
 const tseslint = require('typescript-eslint');
 
 module.exports = [
   { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.nx/**', 'examples/**'] },
   {
-    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts', 'e2e/test/**/*.ts'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' },
     plugins: { '@nx': nx },
     rules: {
@@ -37,6 +38,7 @@ module.exports = [
               onlyDependOnLibsWithTags: ['scope:abi', 'scope:core', 'scope:backend'],
               bannedExternalImports: ['koffi'],
             },
+            { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['*'], bannedExternalImports: ['koffi'] },
           ],
         },
       ],
@@ -44,7 +46,7 @@ module.exports = [
   },
   // Works even without an Nx project graph: koffi stays inside hal-ascend.
   {
-    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts'],
+    files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts', 'e2e/test/**/*.ts'],
     ignores: ['packages/hal-ascend/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'koffi', message: 'Only @simpler/hal-ascend may import koffi.' }] }],

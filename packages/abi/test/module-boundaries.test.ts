@@ -8,6 +8,8 @@ import type { ESLint } from 'eslint';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const RULE = '@nx/enforce-module-boundaries';
+/** A helper module of the e2e project, which no package may import. */
+const E2E_HELPER = '@simpler/e2e/test/support/workspace';
 
 let eslint: ESLint;
 let dataDir: string;
@@ -35,9 +37,10 @@ afterAll(() => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Lints `code` as if it were a source file of `pkg`; returns the boundary-rule errors. */
+/** Lints `code` as if it were a source file of `pkg` (`e2e`: a suite of the e2e project); returns the boundary-rule errors. */
 async function boundaryErrors(pkg: string, code: string): Promise<string[]> {
-  const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, 'packages', pkg, 'src', 'probe.ts') });
+  const filePath = pkg === 'e2e' ? path.join(ROOT, 'e2e', 'test', 'probe.ts') : path.join(ROOT, 'packages', pkg, 'src', 'probe.ts');
+  const [result] = await eslint.lintText(code, { filePath });
   expect(result.messages.filter((m) => m.fatal)).toEqual([]);
   return result.messages.filter((m) => m.ruleId === RULE && m.severity === 2).map((m) => m.message);
 }
@@ -54,6 +57,11 @@ describe('module boundaries (lint)', () => {
     ['hal-sim', "import 'koffi';\n", /not allowed to import "koffi"/],
     ['hal-stub', "import 'koffi';\n", /not allowed to import "koffi"/],
     ['region-cli', "import 'koffi';\n", /not allowed to import "koffi"/],
+    // e2e has no entry point; a deep import of one of its helpers is what a package could try.
+    ['region-core', `import { WORKSPACE_ROOT } from '${E2E_HELPER}';\nexport const x = WORKSPACE_ROOT;\n`, /@simpler\/e2e/],
+    ['hal-sim', `import '${E2E_HELPER}';\n`, /@simpler\/e2e/],
+    ['region-cli', `import '${E2E_HELPER}';\n`, /@simpler\/e2e/],
+    ['e2e', "import 'koffi';\n", /not allowed to import "koffi"/],
   ])('%s: forbidden import %j fails lint', async (pkg, code, message) => {
     const errors = await boundaryErrors(pkg, code);
     expect(errors).toEqual([expect.stringMatching(message)]);
@@ -65,6 +73,10 @@ describe('module boundaries (lint)', () => {
     ['hal-ascend', "import koffi from 'koffi';\nexport const x = koffi;\n"],
     ['hal-ascend', "import { ERRNO } from '@simpler/abi';\nexport const x = ERRNO;\n"],
     ['region-cli', "import { ERRNO } from '@simpler/abi';\nimport { createWorker } from '@simpler/region-core';\nexport const x = [ERRNO, createWorker];\n"],
+    [
+      'e2e',
+      "import '@simpler/abi';\nimport '@simpler/region-core';\nimport '@simpler/hal-sim';\nimport '@simpler/hal-stub';\nimport '@simpler/hal-ascend';\nimport '@simpler/region-cli';\n",
+    ],
   ])('%s: allowed import %j passes lint', async (pkg, code) => {
     expect(await boundaryErrors(pkg, code)).toEqual([]);
   });

@@ -1,17 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REGION_MAGIC, computeRegionLayout } from '@simpler/abi';
+import { REGION_MAGIC } from '@simpler/abi';
 import { expectUsageError, runCli } from './cli-run';
-import { buildAscendDouble, haveCompiler } from './support/ascend-double';
-
-/** A test-double Ascend driver whose user device 0 is the driver's logical device 3, with `failAtLoad` armed. */
-function ascendDoubleEnv(failAtLoad = ''): NodeJS.ProcessEnv {
-  const libs = buildAscendDouble({ logicalDeviceIds: { 0: 3 }, failAtLoad });
-  return { SIMPLER_ASCEND_HAL_LIB: libs.halLibrary, SIMPLER_ASCEND_RT_LIB: libs.runtimeLibrary };
-}
-
-const itWithCompiler = haveCompiler() ? it : it.skip;
 
 describe('simpler-region doctor', () => {
   it('exits 0 with the simulator as the embedded default, after a self-test', () => {
@@ -38,25 +29,6 @@ describe('simpler-region doctor', () => {
     expect(r.stdout).toMatch(/driver library\s+not found/);
     expect(r.stdout).toMatch(/FAIL\s+EIO: /);
     expect(r.stdout).toContain('SIMPLER_ASCEND_HAL_LIB');
-  });
-
-  itWithCompiler('with the Ascend test double: logical device ids, no quarantine, a region opened', () => {
-    const r = runCli(['doctor', '--backend', '@simpler/hal-ascend'], { env: ascendDoubleEnv() });
-    expect(r.stdout).toMatch(/device ids\s+logical ids for the driver: halHostRegister and halHostUnregister get the logical id/);
-    expect(r.stdout).toMatch(/quarantine\s+none/);
-    expect(r.stdout).not.toContain('Quarantine ');
-    expect(r.stdout).toMatch(/OK\s+@simpler\/hal-ascend can open a region/);
-    expect(r.status).toBe(0);
-  });
-
-  itWithCompiler('shows device memory its own check left quarantined (the unmap failed at close and again at destroy)', () => {
-    const r = runCli(['doctor', '--backend', '@simpler/hal-ascend'], { env: ascendDoubleEnv('halHostUnregister:4,halHostUnregister:4') });
-    expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/quarantine\s+none/); // before the check
-    const bytes = computeRegionLayout(4096, 2).totalBytes;
-    expect(r.stdout).toContain(`Quarantine 1 allocation, ${bytes} bytes of device memory kept allocated and mapped (their host unmap failed)`);
-    expect(r.stdout).toMatch(/FAIL\s+EIO: .*halHostUnregister/);
-    expect(r.stdout).toMatch(/Next step: the driver could not remove the host mapping of device memory/);
   });
 
   it('explains selection by SIMPLER_REGION_BACKEND, config file and --config', () => {

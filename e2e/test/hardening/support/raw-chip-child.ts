@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
+import { packageDirOf } from '../../support/workspace';
 import { MAILBOX_BYTES, MailboxCommand, MailboxFrame, MailboxState, SidebandOp, encodeSidebandHeader } from '@simpler/abi';
 
 /**
@@ -9,7 +10,7 @@ import { MAILBOX_BYTES, MailboxCommand, MailboxFrame, MailboxState, SidebandOp, 
  * command line: `node <it> --device-id N --backend M`). A file path, not an import.
  */
 export function chipChildMain(): string {
-  return path.resolve(__dirname, '..', '..', '..', '..', 'region-core', 'dist', 'l3', 'chip-child-main.js');
+  return path.join(packageDirOf('@simpler/region-core'), 'dist', 'l3', 'chip-child-main.js');
 }
 
 /** A random segment-name prefix private to one test, accepted by the child's `--segment-prefix`. */

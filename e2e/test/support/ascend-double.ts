@@ -4,11 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
+import { packageDirOf } from './workspace';
+
 // hal-ascend's own builder (test/driver-double/build-driver-double.ts) cannot be imported from
 // here: the module boundaries forbid reaching into another project by path. This compiles the
-// same C sources, and only needs what the CLI's suites use: the double's load-time settings,
-// since region-cli may not load koffi to call its dd_* control API.
-const DOUBLE_DIR = path.resolve(__dirname, '..', '..', '..', 'hal-ascend', 'test', 'driver-double');
+// same C sources, and only needs what the cross-package suites use: the double's load-time
+// settings, since these suites may not load koffi to call its dd_* control API.
+const DOUBLE_DIR = path.join(packageDirOf('@simpler/hal-ascend'), 'test', 'driver-double');
 const FLAGS = ['-shared', '-fPIC', '-O2', '-pthread', '-std=gnu11', '-Wall'];
 
 /** True when the system C compiler `cc` can be run. */

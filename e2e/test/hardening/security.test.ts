@@ -7,6 +7,7 @@ import { simBackend as createBackend } from './support/sim';
 import { DeviceContext, MappedRegion, Worker, createWorker } from '@simpler/region-core';
 import { expectNoHostAddress, ourSegments, regionErrorProblem, settle, shmEntries } from './support/checks';
 import { RawChipChild, TestSegment, testPrefix } from './support/raw-chip-child';
+import { packageDirOf } from '../support/workspace';
 
 /** The token with its lowest bit flipped (`^` would truncate a 53-bit number to 32 bits). */
 function flipLowBit(token: number): number {
@@ -184,7 +185,7 @@ describe('security: side-band segments', () => {
 
 describe('security: no host address in any output', () => {
   it('CLI JSON output and messages carry no host pointer (the simulator has none to leak)', () => {
-    const bin = path.resolve(__dirname, '..', '..', 'dist', 'bin.js');
+    const bin = path.join(packageDirOf('@simpler/region-cli'), 'dist', 'bin.js');
     const runs = [
       ['inspect', '--json', '--write-hex', 'deadbeef', '--notify', '0:3'],
       ['roundtrip', '--json', '--iters', '20', '--data-bytes', '256'],

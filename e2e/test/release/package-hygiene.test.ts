@@ -1,5 +1,5 @@
 // Issue 7: what `npm publish` would upload for each package, and whether its manifest is right.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PACKAGE_DIRS, PackageDir, packageRoot, packDryRun, PackReport, readManifest, run, WORKSPACE_ROOT } from './fixtures/release-workspace';
 
@@ -115,6 +115,24 @@ describe('dependency shape of the published set', () => {
     expect(reaching.sort()).toEqual(['hal-ascend', 'region-cli']);
     const coreDeps = Object.keys((readManifest('region-core').dependencies ?? {}) as Record<string, string>);
     expect(coreDeps).toEqual(['@simpler/abi']);
+  });
+
+  it('the workspace is these packages plus the private e2e project, which depends on each of them and nothing depends on', () => {
+    const rootManifest = JSON.parse(readFileSync(path.join(WORKSPACE_ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
+    expect(rootManifest.workspaces).toContain('e2e');
+    const dirs = readdirSync(path.join(WORKSPACE_ROOT, 'packages')).filter((d) => existsSync(path.join(WORKSPACE_ROOT, 'packages', d, 'package.json')));
+    expect(dirs.sort()).toEqual([...PACKAGE_DIRS].sort());
+    const e2e = JSON.parse(readFileSync(path.join(WORKSPACE_ROOT, 'e2e', 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(e2e).toMatchObject({ name: '@simpler/e2e', private: true });
+    expect(e2e.publishConfig).toBeUndefined();
+    const names = PACKAGE_DIRS.map((d) => readManifest(d).name);
+    expect(Object.keys((e2e.devDependencies ?? {}) as Record<string, string>).sort()).toEqual([...names].sort());
+    for (const d of PACKAGE_DIRS) {
+      const manifest = readManifest(d);
+      const sections = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
+      const dependsOnE2e = sections.some((s) => Object.keys((manifest[s] ?? {}) as Record<string, string>).includes('@simpler/e2e'));
+      expect({ d, dependsOnE2e }).toEqual({ d, dependsOnE2e: false });
+    }
   });
 
   it('every package has a README and a LICENSE next to its package.json', () => {

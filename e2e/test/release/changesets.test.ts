@@ -83,6 +83,7 @@ describe('changeset version in a temporary clone', () => {
   it('a minor (binary layout) change to @simpler/abi moves the linked backends with it and bumps every dependent', () => {
     const clone = cloneRepository('abi-minor');
     const before = versions(clone);
+    const e2eManifest = readFileSync(path.join(clone, 'e2e', 'package.json'), 'utf8');
     onlyAbiChangeset(clone, 'minor');
     changesetVersion(clone);
     const after = versions(clone);
@@ -100,6 +101,9 @@ describe('changeset version in a temporary clone', () => {
     }
     expect(readFileSync(path.join(clone, 'packages', 'abi', 'CHANGELOG.md'), 'utf8')).toContain('A minor change to the binary ABI.');
     expect(readFileSync(path.join(clone, 'packages', 'region-core', 'CHANGELOG.md'), 'utf8')).toContain(`@simpler/abi@${linkedVersion}`);
+    // The private e2e project depends on every package, yet is never versioned or released.
+    expect(readFileSync(path.join(clone, 'e2e', 'package.json'), 'utf8')).toBe(e2eManifest);
+    expect(existsSync(path.join(clone, 'e2e', 'CHANGELOG.md'))).toBe(false);
     expect(pendingChangesets(clone)).toEqual([]);
   });
 

@@ -5,7 +5,7 @@ import { regionErrorProblem, settle } from './support/checks';
 
 /**
  * Fault injection on the Ascend backend, seen through region-core (hal-ascend's own tests cover
- * the backend alone). region-cli may not load koffi, so the dd_* control API of the C test-double
+ * the backend alone). these suites may not load koffi, so the dd_* control API of the C test-double
  * driver is out of reach: failures and remapped device ids are built into the double (its
  * load-time settings), and "nothing left allocated, registered or mapped" is observed from
  * outside: the double's device memory is a memfd named dd-device-memory, mapped once per
