@@ -30,8 +30,9 @@ describe('known option keys', () => {
     expect((error as Error).message).toBe('demo options: unknown option "aplha"; known options: alpha, beta');
   });
 
-  it('refuses an unknown key whatever its value, undefined included', () => {
-    expect(thrown(() => checkOptions({ gamma: undefined } as DemoOptions, DEMO_KEYS))).toEqual(EINVAL);
+  it('refuses an unknown key whatever its value, but one set to undefined is absent, as a known one would be', () => {
+    for (const value of [null, 0, false, '', {}]) expect(thrown(() => checkOptions({ gamma: value } as DemoOptions, DEMO_KEYS))).toEqual(EINVAL);
+    expect(checkOptions({ gamma: undefined } as DemoOptions, DEMO_KEYS)).toEqual({ gamma: undefined });
   });
 
   it('does not count inherited keys (another library may have added enumerable ones to a prototype)', () => {

@@ -22,12 +22,14 @@ export function knownKeys<T extends object>(what: string, keys: { readonly [K in
 
 /**
  * Refuses an options object holding an own key that `known` does not list (a typo, or an option
- * from a newer version) with `EINVAL` naming the key and the known ones. Inherited keys are not
- * the caller's options and pass; no allocation unless a key is refused.
+ * from a newer version) with `EINVAL` naming the key and the known ones. A key set to `undefined`
+ * is absent, as a known option would be, so shared option objects may carry one level's keys as
+ * `undefined` at another. Inherited keys are not the caller's options and pass. No allocation
+ * unless a key is refused.
  */
 export function rejectUnknownKeys(options: object, known: KnownKeys): void {
   for (const key in options) {
-    if (!known.keys.has(key) && Object.prototype.hasOwnProperty.call(options, key)) {
+    if (!known.keys.has(key) && Object.prototype.hasOwnProperty.call(options, key) && (options as Record<string, unknown>)[key] !== undefined) {
       throw new InvalidArgumentError(`${known.what}: unknown option ${describe(key)}; known options: ${[...known.keys].join(', ')}`);
     }
   }
