@@ -136,14 +136,16 @@ describe.each([2, 3] as const)('adversarial datacopy arguments at L%i', (level) 
   it('createWorker refuses a misspelt option, naming it and the known ones', async () => {
     const typo = level === 3 ? { tranport: 'shm' } : { waitTunning: {} };
     const got = await settle(() => createWorker({ level, backend: '@simpler/hal-sim', deviceIds: [0], ...typo } as never));
+    if (got.ok) await got.value.close();
     expect(got.ok).toBe(false);
     const error = (got as { error: Error }).error;
     expect(regionErrorProblem(error, 'EINVAL')).toBeUndefined();
     expect(error.message).toContain(`unknown option "${Object.keys(typo)[0]}"; known options: level, backend`);
   });
 
-  it("the simulator refuses a misspelt backendOptions key (in the chip child at L3)", async () => {
+  it('the simulator refuses a misspelt backendOptions key (in the chip child at L3)', async () => {
     const got = await settle(() => createWorker({ level, backend: '@simpler/hal-sim', deviceIds: [0], backendOptions: { guardbytes: 64 }, childStderr: level === 3 ? 'ignore' : undefined } as never));
+    if (got.ok) await got.value.close();
     expect(got.ok).toBe(false);
     const error = (got as { error: Error }).error;
     expect(regionErrorProblem(error, 'EINVAL')).toBeUndefined();
