@@ -73,6 +73,8 @@ export { MailboxFrame } from './codec/mailbox-frame';
 export { readU64, writeU64, writeU64Any, toU64BigInt, describe } from './codec/scalars';
 export { computeRegionLayout, requireU64, requireU32, isValidCopyRange, requireCopyRange } from './sizing';
 export type { RegionLayout } from './sizing';
+export { knownKeys, rejectUnknownKeys, checkOptions } from './options/known-keys';
+export type { KnownKeys } from './options/known-keys';
 export { BACKEND_ABI_VERSION } from './backend/region-backend';
 export type { RegionBackend } from './backend/region-backend';
 export type { BackendAllocation } from './backend/backend-allocation';

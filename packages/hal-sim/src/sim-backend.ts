@@ -10,6 +10,8 @@ import {
   OutOfMemoryError,
   RegionBackend,
   U64_MAX,
+  knownKeys,
+  rejectUnknownKeys,
 } from '@simpler/abi';
 import {
   AllocMessage,
@@ -47,6 +49,14 @@ export interface SimBackendOptions extends BackendOptions {
    */
   readonly guardBytes?: number;
 }
+
+/** The options {@link createBackend} knows; any other key is `EINVAL` (a typo must not run as if absent). */
+const SIM_OPTION_KEYS = knownKeys<Required<Pick<SimBackendOptions, 'deviceId' | 'platform' | 'kernels' | 'guardBytes'>>>(`${BACKEND_NAME} backendOptions`, {
+  deviceId: true,
+  platform: true,
+  kernels: true,
+  guardBytes: true,
+});
 
 // Node 20 has Atomics.waitAsync; the ES2022 lib typings do not.
 type WaitAsync = (
@@ -106,6 +116,7 @@ export class SimBackend implements RegionBackend {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidArgumentError(`createBackend: options must be an object, got ${String(options)}`);
     }
+    rejectUnknownKeys(options, SIM_OPTION_KEYS);
     const platform = options.platform ?? SIM_PLATFORMS[0];
     if (typeof platform !== 'string' || !SIM_PLATFORMS.includes(platform)) {
       throw new InvalidArgumentError(

@@ -46,6 +46,13 @@ describe('SimBackend creation', () => {
 });
 
 describe('SimBackend creation failures', () => {
+  it.each([['guardbytes'], ['kernel'], ['platfrom'], ['transport']])('an unknown option %p is EINVAL naming it and the known ones', async (key) => {
+    await expect(createBackend({ deviceId: 0, [key]: 1 })).rejects.toMatchObject({
+      code: 'EINVAL',
+      message: `@simpler/hal-sim backendOptions: unknown option "${key}"; known options: deviceId, platform, kernels, guardBytes`,
+    });
+  });
+
   it('a rejected kernels option stops the device thread it had started', async () => {
     const terminate = jest.spyOn(Worker.prototype, 'terminate');
     try {

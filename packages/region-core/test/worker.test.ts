@@ -68,6 +68,19 @@ class SpyEndpoint implements Endpoint {
   }
 }
 
+/** A Uint8Array whose own byteLength getter claims `claimed`. */
+function lyingLength(view: Uint8Array, claimed: number): Uint8Array {
+  Object.defineProperty(view, 'byteLength', { get: () => claimed });
+  return view;
+}
+
+function detachedDataView(): DataView {
+  const buffer = new ArrayBuffer(8);
+  const view = new DataView(buffer);
+  structuredClone(buffer, { transfer: [buffer] });
+  return view;
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -204,10 +217,78 @@ describe('Worker argument and ownership rules (checked before any request is sen
     ['launch with 5 args', (w) => w.launch('k', [1, 2, 3, 4, 5])],
     ['launch with a negative arg', (w) => w.launch('k', [-1])],
     ['synchronize on an unknown worker id', (w) => w.synchronize({ workerId: 9 })],
+    ['info with a misspelt option', (w, r) => w.mappedRegionInfo(r, { workerID: 1 } as never)],
+    ['h2region with an unknown option', (w, r) => w.mappedRegionDatacopyH2Region(r, 0, new Uint8Array(1), { workerId: 1, sync: true } as never)],
+    ['region2h with an unknown option', (w, r) => w.mappedRegionDatacopyRegion2H(r, 0, 1, { copy: false } as never)],
+    ['region2hInto with an unknown option', (w, r) => w.mappedRegionDatacopyRegion2HInto(r, 0, new Uint8Array(1), { x: 1 } as never)],
+    ['notify with an unknown option', (w, r) => w.mappedRegionNotify(r, 0, 1, { workerid: 1 } as never)],
+    ['wait with an unknown option', (w, r) => w.mappedRegionWait(r, 0, 0, 0, { timeoutMs: 5 } as never)],
+    ['close with an unknown option', (w, r) => w.closeMappedRegion(r, { force: true } as never)],
+    ['openMappedRegion with an unknown option', (w) => w.openMappedRegion(16, { signalcount: 2 } as never)],
+    ['launch with an unknown option', (w) => w.launch('round-trip', [], { stream: 1 } as never)],
+    ['synchronize with an unknown option', (w) => w.synchronize({ timeoutMs: 1 } as never)],
+    ['options as an array', (w, r) => w.mappedRegionNotify(r, 0, 1, [] as never)],
+    ['a workerId of 2^32 as a bigint', (w, r) => w.mappedRegionNotify(r, 0, 1, { workerId: 2n ** 32n + 1n })],
+    ['a mismatched bigint workerId', (w, r) => w.mappedRegionNotify(r, 0, 1, { workerId: 0n })],
+    ['h2region from a lying view that does not fit', (w, r) => w.mappedRegionDatacopyH2Region(r, 12, lyingLength(new Uint8Array(8), 4))],
+    ['h2region from a Proxy of a Uint8Array', (w, r) => w.mappedRegionDatacopyH2Region(r, 0, new Proxy(new Uint8Array(1), {}))],
+    ['h2region from a DataView over a detached buffer', (w, r) => w.mappedRegionDatacopyH2Region(r, 0, detachedDataView())],
+    ['region2hInto a DataView over a detached buffer', (w, r) => w.mappedRegionDatacopyRegion2HInto(r, 0, detachedDataView())],
+    ['region2hInto a Proxy of a Uint8Array', (w, r) => w.mappedRegionDatacopyRegion2HInto(r, 0, new Proxy(new Uint8Array(1), {}))],
   ])('%s is EINVAL and sends nothing', async (_label, call) => {
     const error = await rejection(call(worker, region));
     expect(error).toBeInstanceOf(InvalidArgumentError);
     expect(sent()).toEqual([]);
+  });
+
+  it('unknown option keys are named in the message with the known ones', async () => {
+    const error = (await rejection(worker.mappedRegionNotify(region, 0, 1, { wrokerId: 1 } as never))) as Error;
+    expect(error.message).toMatch(/unknown option "wrokerId"; known options: workerId$/);
+    const open = (await rejection(worker.openMappedRegion(16, { signals: 2 } as never))) as Error;
+    expect(open.message).toBe('openMappedRegion options: unknown option "signals"; known options: signalCount, flags, workerId');
+  });
+
+  it('a workerId is a u32 compared by value: 1n names the same chip as 1, at every call', async () => {
+    const big = await worker.openMappedRegion(16, { signalCount: 2, workerId: 1n });
+    expect(big.workerId).toBe(1);
+    for (const r of [region, big]) {
+      const id = { workerId: 1n };
+      await worker.mappedRegionInfo(r, id);
+      await worker.mappedRegionDatacopyH2Region(r, 0, new Uint8Array([5]), id);
+      expect([...(await worker.mappedRegionDatacopyRegion2H(r, 0, 1, id))]).toEqual([5]);
+      await worker.mappedRegionDatacopyRegion2HInto(r, 0, new Uint8Array(1), id);
+      await worker.mappedRegionNotify(r, 0, 1, id);
+      await worker.mappedRegionWait(r, 0, 1, 0, id);
+    }
+    await worker.launch('round-trip', [], { workerId: 0n }).catch(() => undefined);
+    await worker.synchronize({ workerId: 1n });
+    expect(worker.platformOf(1n)).toBe('test-shared');
+    await worker.closeMappedRegion(big, { workerId: 1n });
+    expect(spy1.requests).toContain('close');
+    expect(spy0.requests).toEqual(['launch']);
+  });
+
+  it('datacopy reads a lying view through its real window and hands the endpoint an engine-built one', async () => {
+    let received: Uint8Array | undefined;
+    const h2region = spy1.h2region.bind(spy1);
+    spy1.h2region = (h, o, src) => {
+      received = src;
+      return h2region(h, o, src);
+    };
+    const view = lyingLength(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), 4096);
+    await worker.mappedRegionDatacopyH2Region(region, 8, view);
+    expect(received).not.toBe(view);
+    expect(received!.byteLength).toBe(8);
+    expect([...(await worker.mappedRegionDatacopyRegion2H(region, 8, 8))]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const dst = lyingLength(new Uint8Array(8), 4096);
+    await worker.mappedRegionDatacopyRegion2HInto(region, 8, dst);
+    expect([...dst]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('a region2h result owns its memory (never a view into the Buffer pool)', async () => {
+    const out = await worker.mappedRegionDatacopyRegion2H(region, 0, 16);
+    expect(out.byteOffset).toBe(0);
+    expect(out.buffer.byteLength).toBe(16);
   });
 
   it('a closed region is EINVAL for every call, a second close included', async () => {

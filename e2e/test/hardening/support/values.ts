@@ -91,7 +91,15 @@ export type SrcKind =
   | 'string'
   | 'number'
   | 'null'
-  | 'array';
+  | 'array'
+  // Issue 11: views whose accessors lie, Proxies, and resizable buffers.
+  | 'lying-length'
+  | 'lying-subclass'
+  | 'resizable'
+  | 'proxy-view'
+  | 'proxy-buffer'
+  | 'detached-dataview'
+  | 'shrunk-view';
 
 /** A datacopy source: kind, intended length relative to the room left, and a content seed. */
 export interface SrcSpec {
@@ -103,7 +111,9 @@ export interface SrcSpec {
 export const srcArb: fc.Arbitrary<SrcSpec> = fc.record({
   kind: fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom<SrcKind>('u8', 'buffer', 'u8-sub', 'dataview', 'u16', 'f64', 'arraybuffer', 'shared') },
+    { weight: 2, arbitrary: fc.constantFrom<SrcKind>('lying-length', 'lying-subclass', 'resizable') },
     { weight: 2, arbitrary: fc.constantFrom<SrcKind>('detached-view', 'detached-buffer', 'string', 'number', 'null', 'array') },
+    { weight: 1, arbitrary: fc.constantFrom<SrcKind>('proxy-view', 'proxy-buffer', 'detached-dataview', 'shrunk-view') },
   ),
   len: fc.oneof(
     { weight: 5, arbitrary: fc.record({ t: fc.constant('frac' as const), f: fc.double({ min: 0, max: 1, noNaN: true }), big: fc.constant(false) }) },
@@ -118,6 +128,21 @@ function fill(bytes: Uint8Array, seed: number): void {
 
 function detach(buffer: ArrayBuffer): void {
   structuredClone(buffer, { transfer: [buffer] });
+}
+
+/** A Uint8Array subclass whose accessors claim a window it does not have. */
+class LyingView extends Uint8Array {
+  override get byteLength(): number {
+    return 1;
+  }
+  override get byteOffset(): number {
+    return 99;
+  }
+}
+
+type Resizable = ArrayBuffer & { resize(n: number): void };
+function resizable(n: number, max: number): Resizable {
+  return new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable)(n, { maxByteLength: max });
 }
 
 /** Builds the source value and the bytes it stands for (undefined when the API must reject it). */
@@ -182,6 +207,36 @@ export function buildSource(spec: SrcSpec, room: number): { value: unknown; byte
       return { value: null, bytes: undefined };
     case 'array':
       return { value: Array.from(raw), bytes: undefined };
+    case 'lying-length': {
+      // The real bytes are copied, whatever the own getter claims (more, or fewer).
+      const claimed = spec.seed % 2 === 0 ? n + 4096 : Math.floor(n / 2);
+      Object.defineProperty(raw, 'byteLength', { get: () => claimed });
+      return { value: raw, bytes: raw.slice() };
+    }
+    case 'lying-subclass':
+      return { value: LyingView.from(raw), bytes: raw };
+    case 'resizable': {
+      const rab = resizable(n, n + 64);
+      const tracking = new Uint8Array(rab);
+      tracking.set(raw);
+      return { value: tracking, bytes: raw };
+    }
+    case 'proxy-view':
+      return { value: new Proxy(raw, {}), bytes: undefined };
+    case 'proxy-buffer':
+      return { value: new Proxy(raw.buffer, {}), bytes: undefined };
+    case 'detached-dataview': {
+      const view = new DataView(new ArrayBuffer(Math.max(n, 1)));
+      detach(view.buffer as ArrayBuffer);
+      return { value: view, bytes: undefined };
+    }
+    case 'shrunk-view': {
+      // A fixed window the buffer has since shrunk below: EINVAL, never zero bytes or stale ones.
+      const rab = resizable(n + 16, n + 16);
+      const view = new Uint8Array(rab, 16, n);
+      rab.resize(8);
+      return { value: view, bytes: undefined };
+    }
   }
 }
 

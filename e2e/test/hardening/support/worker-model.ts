@@ -30,11 +30,11 @@ export type RegionSel =
   | { readonly t: 'forged'; readonly how: 'mapped' | 'mapped-next' | 'object' | 'bigint' | 'number' | 'null' | 'string' };
 
 /** The `options` argument of a region call. */
-export type OptSel = 'none' | 'empty' | 'own' | 'other' | 'bad-id' | 'null' | 'number';
+export type OptSel = 'none' | 'empty' | 'own' | 'own-big' | 'other' | 'bad-id' | 'null' | 'number' | 'typo';
 
 /** One step of a random program against the public Worker API. */
 export type Op =
-  | { readonly k: 'open'; readonly dataBytes: unknown; readonly signalCount: unknown; readonly flags: unknown; readonly opts: 'default' | 'chip' | 'bad-chip' | 'null' | 'number' ; readonly chip: number }
+  | { readonly k: 'open'; readonly dataBytes: unknown; readonly signalCount: unknown; readonly flags: unknown; readonly opts: 'default' | 'chip' | 'chip-big' | 'bad-chip' | 'null' | 'number' | 'typo'; readonly chip: number }
   | { readonly k: 'close'; readonly r: RegionSel; readonly opt: OptSel }
   | { readonly k: 'info'; readonly r: RegionSel; readonly opt: OptSel }
   | { readonly k: 'h2r'; readonly r: RegionSel; readonly offset: Rel; readonly src: SrcSpec; readonly opt: OptSel }
@@ -56,8 +56,8 @@ const regionSelArb: fc.Arbitrary<RegionSel> = fc.oneof(
 
 const optArb: fc.Arbitrary<OptSel> = fc.oneof(
   { weight: 10, arbitrary: fc.constant('none' as const) },
-  { weight: 3, arbitrary: fc.constantFrom('empty' as const, 'own' as const) },
-  { weight: 1, arbitrary: fc.constantFrom('other' as const, 'bad-id' as const, 'null' as const, 'number' as const) },
+  { weight: 3, arbitrary: fc.constantFrom('empty' as const, 'own' as const, 'own-big' as const) },
+  { weight: 1, arbitrary: fc.constantFrom('other' as const, 'bad-id' as const, 'null' as const, 'number' as const, 'typo' as const) },
 );
 
 const dataBytesArb = fc.oneof(
@@ -80,7 +80,10 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
       dataBytes: dataBytesArb,
       signalCount: signalCountArb,
       flags: flagsArb,
-      opts: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('default' as const, 'chip' as const) }, { weight: 1, arbitrary: fc.constantFrom('bad-chip' as const, 'null' as const, 'number' as const) }),
+      opts: fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom('default' as const, 'chip' as const, 'chip-big' as const) },
+        { weight: 1, arbitrary: fc.constantFrom('bad-chip' as const, 'null' as const, 'number' as const, 'typo' as const) },
+      ),
       chip: fc.nat(7),
     }),
   },
@@ -176,6 +179,8 @@ function optValue(opt: OptSel, region: { workerId?: unknown }, worker: Worker): 
       return {};
     case 'own':
       return { workerId: own };
+    case 'own-big':
+      return { workerId: BigInt(own) };
     case 'other':
       return { workerId: worker.workerIds.find((id) => id !== own) ?? own + 1 };
     case 'bad-id':
@@ -184,12 +189,14 @@ function optValue(opt: OptSel, region: { workerId?: unknown }, worker: Worker): 
       return null;
     case 'number':
       return 7;
+    case 'typo':
+      return { workerId: own, wokerId: own };
   }
 }
 
 /** EINVAL unless the region is an open one of this program and the options agree with it. */
 function regionRule(model: ModelRegion | undefined, opt: OptSel): boolean {
-  return model !== undefined && model.open && (opt === 'none' || opt === 'empty' || opt === 'own');
+  return model !== undefined && model.open && (opt === 'none' || opt === 'empty' || opt === 'own' || opt === 'own-big');
 }
 
 async function runStep(op: Op, pool: ModelRegion[], worker: Worker, foreign: MappedRegion): Promise<string | undefined> {
@@ -202,13 +209,15 @@ async function runStep(op: Op, pool: ModelRegion[], worker: Worker, foreign: Map
     if (op.signalCount !== undefined) options.signalCount = op.signalCount;
     if (op.flags !== undefined) options.flags = op.flags;
     if (chip !== undefined) options.workerId = chip;
+    if (op.opts === 'chip-big') options.workerId = BigInt(chips[op.chip % chips.length]);
+    if (op.opts === 'typo') options.signalcount = 2;
     const opts = op.opts === 'null' ? null : op.opts === 'number' ? 3 : options;
     call = () => worker.openMappedRegion(op.dataBytes as number, opts as never);
     expect = expectOpen(op, opts, chips);
     if (expect.ok) {
       const db = asU64(op.dataBytes)!;
       const sc = asU32(op.signalCount ?? 1)!;
-      const wid = chip ?? chips[0];
+      const wid = asU32(options.workerId) ?? chips[0];
       expect = {
         ok: true,
         check: (v) => {
@@ -260,6 +269,7 @@ async function runStep(op: Op, pool: ModelRegion[], worker: Worker, foreign: Map
               ok: true,
               check: (v) => {
                 if (!(v instanceof Uint8Array)) return 'region2h did not return a Uint8Array';
+                if (v.byteOffset !== 0 || v.buffer.byteLength !== v.byteLength) return `region2h result is a window into a ${v.buffer.byteLength}-byte buffer`;
                 return sameBytes(v, m!.bytes.subarray(off, off! + n!)) ? undefined : `region2h(${off}, ${n}) disagrees with the model`;
               },
             }
@@ -306,7 +316,8 @@ async function runStep(op: Op, pool: ModelRegion[], worker: Worker, foreign: Map
 function expectOpen(op: Extract<Op, { k: 'open' }>, opts: unknown, chips: readonly number[]): Expect {
   if (typeof opts !== 'object' || opts === null) return EINVAL;
   const o = opts as { workerId?: unknown };
-  if (o.workerId !== undefined && !chips.includes(o.workerId as number)) return EINVAL;
+  if (Object.keys(o).some((key) => !['signalCount', 'flags', 'workerId'].includes(key))) return EINVAL;
+  if (o.workerId !== undefined && !chips.includes(asU32(o.workerId) as number)) return EINVAL;
   const flags = asU32(op.flags ?? 0);
   if (flags !== 0) return EINVAL;
   const db = asU64(op.dataBytes);

@@ -2,16 +2,19 @@ import {
   InvalidArgumentError,
   RegionBackend,
   UnsupportedError,
+  checkOptions,
   computeRegionLayout,
   describe,
   requireU32,
+  rejectUnknownKeys,
   requireU64,
   toU64BigInt,
 } from '@simpler/abi';
+import { DEVICE_CONTEXT_OPTION_KEYS, WAIT_TUNING_KEYS } from '../options/option-keys';
 import { backendFailure } from '../backend/backend-failure';
 import { checkBackend } from '../backend/check-backend';
 import { allocateChecked, initialiseRegion, releaseQuietly } from './region-allocation';
-import { allocateOutput, bytesOfDestination, bytesOfSource } from './byte-source';
+import { allocateOutput, bytesOfDestination, bytesOfSource, copyIntoTypedArray, typedArrayByteLength, typedArrayKind } from './byte-source';
 import { handleTokenOf, unknownHandleError } from './handle-tokens';
 import { RegionInfoRecord, RegionRecord, SLOT_STRIDE, createRegionRecord } from './region-record';
 import { RegionRegistry } from './region-registry';
@@ -35,6 +38,10 @@ export interface DeviceContextOptions {
 
 function noop(): void {}
 
+// Local bindings: the hot paths call them without a cross-module property load.
+const kindOf = typedArrayKind;
+const byteLengthOf = typedArrayByteLength;
+
 /**
  * Validates wait tuning overrides. A zero or negative slice would make an async wait re-arm a
  * zero-timeout `Atomics.waitAsync` in microtasks only, starving the event loop until the deadline.
@@ -44,6 +51,7 @@ function checkWaitTuning(overrides: unknown): WaitTuning {
   if (typeof overrides !== 'object' || overrides === null) {
     throw new InvalidArgumentError(`waitTuning must be an object, got ${describe(overrides)}`);
   }
+  rejectUnknownKeys(overrides, WAIT_TUNING_KEYS);
   const tuning = { ...DEFAULT_WAIT_TUNING, ...overrides } as Record<keyof WaitTuning, unknown>;
   for (const key of ['syncSpinUs', 'asyncSpinUs', 'maxSliceMs'] as const) {
     const v = tuning[key];
@@ -92,9 +100,9 @@ export class DeviceContext {
   private lastToken = 0;
   private lastRecord: RegionRecord | undefined;
 
-  constructor(backend: unknown, options: DeviceContextOptions = {}) {
+  constructor(backend: unknown, options?: DeviceContextOptions) {
     this.backend = checkBackend(backend);
-    this.tuning = checkWaitTuning(options.waitTuning);
+    this.tuning = checkWaitTuning(checkOptions(options, DEVICE_CONTEXT_OPTION_KEYS)?.waitTuning);
   }
 
   /** Number of regions currently open. */
@@ -154,11 +162,14 @@ export class DeviceContext {
   /** Copies host bytes into the data area at `offset`, then flushes that range. */
   datacopyH2Region(handle: unknown, offset: unknown, src: unknown): void {
     const record = this.lookup(handle);
-    // The common case inline: a cross-module call costs more than the copy of a small payload.
-    const bytes = src instanceof Uint8Array && src.byteLength !== 0 ? src : bytesOfSource(src);
-    const off = this.checkRange(record, offset, bytes.byteLength);
+    // The common case without building a view: a real Uint8Array, its length read by the engine's
+    // accessor (never a property the caller can redefine); `set` reads only the engine's slots.
+    const own = kindOf(src) === 'Uint8Array' ? byteLengthOf(src) : 0;
+    const bytes = own !== 0 ? (src as Uint8Array) : bytesOfSource(src);
+    const n = own !== 0 ? own : byteLengthOf(bytes);
+    const off = this.checkRange(record, offset, n);
     record.data.set(bytes, off);
-    this.flush(record, record.dataOffset + off, bytes.byteLength);
+    this.flush(record, record.dataOffset + off, n);
   }
 
   /** Copies `nbytes` of the data area at `offset` into a new Buffer (invalidates first). */
@@ -175,11 +186,13 @@ export class DeviceContext {
   /** Copies `dst.byteLength` bytes of the data area at `offset` into `dst` (invalidates first). */
   datacopyRegion2HInto(handle: unknown, offset: unknown, dst: unknown): void {
     const record = this.lookup(handle);
-    const target = bytesOfDestination(dst);
-    const n = target.byteLength;
+    const own = kindOf(dst) === 'Uint8Array' ? byteLengthOf(dst) : 0;
+    const target = own !== 0 ? dst : bytesOfDestination(dst);
+    const n = own !== 0 ? own : byteLengthOf(target);
     const off = this.checkRange(record, offset, n);
     this.invalidate(record, record.dataOffset + off, n);
-    target.set(record.data.subarray(off, off + n));
+    // The engine's `set`, not the target's: a caller's override must never see region memory.
+    copyIntoTypedArray(target, record.data.subarray(off, off + n));
   }
 
   /**

@@ -1,5 +1,6 @@
-import { InvalidArgumentError, describe, requireU32 } from '@simpler/abi';
+import { InvalidArgumentError, describe, rejectUnknownKeys, requireU32 } from '@simpler/abi';
 import { NO_BACKEND_HELP, resolveBackendChoice } from '../backend/load-backend';
+import { L3_WORKER_OPTION_KEYS } from '../options/option-keys';
 import { Worker } from '../worker/worker';
 import type { WorkerOptions } from '../worker/worker-options';
 import { ChipEndpoint } from './chip-endpoint';
@@ -14,6 +15,8 @@ export interface L3WorkerOptions extends WorkerOptions {
   readonly shutdownGraceMs?: number;
   /** The children's stderr: inherited (default), forwarded, or dropped. */
   readonly childStderr?: 'inherit' | 'pipe' | 'ignore';
+  /** What carries frames and payloads: `'shm'` (shared memory, the default on Linux) or `'pipe'` (pipes and `/dev/shm` segments). */
+  readonly transport?: 'shm' | 'pipe';
 }
 
 function deviceIdsOf(options: L3WorkerOptions): number[] {
@@ -28,9 +31,11 @@ function deviceIdsOf(options: L3WorkerOptions): number[] {
 }
 
 const STDERR_MODES: readonly unknown[] = ['inherit', 'pipe', 'ignore'];
+const TRANSPORTS: readonly unknown[] = ['shm', 'pipe'];
 
-/** Checks the L3-only options before anything is spawned (a bad `stdio` value makes spawn throw a TypeError). */
+/** Checks the L3 options before anything is spawned (a bad `stdio` value makes spawn throw a TypeError). */
 function checkL3Options(options: L3WorkerOptions): void {
+  rejectUnknownKeys(options, L3_WORKER_OPTION_KEYS);
   for (const key of ['initTimeoutMs', 'requestTimeoutMs', 'shutdownGraceMs'] as const) {
     const v: unknown = options[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
@@ -39,6 +44,9 @@ function checkL3Options(options: L3WorkerOptions): void {
   }
   if (options.childStderr !== undefined && !STDERR_MODES.includes(options.childStderr)) {
     throw new InvalidArgumentError(`childStderr must be 'inherit', 'pipe' or 'ignore', got ${describe(options.childStderr)}`);
+  }
+  if (options.transport !== undefined && !TRANSPORTS.includes(options.transport)) {
+    throw new InvalidArgumentError(`transport must be 'shm' or 'pipe', got ${describe(options.transport)}`);
   }
 }
 
@@ -77,9 +85,11 @@ function resolveForChild(name: string): string {
  * await worker.close();
  */
 export async function createL3Worker(options: L3WorkerOptions = {}): Promise<Worker> {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`worker options must be an object, got ${describe(options)}`);
-  const ids = deviceIdsOf(options);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`worker options must be an object, got ${describe(options)}`);
+  }
   checkL3Options(options);
+  const ids = deviceIdsOf(options);
   const choice = resolveBackendChoice({ backend: options.backend, backendOptions: options.backendOptions });
   if (choice.backend === undefined) throw new InvalidArgumentError(NO_BACKEND_HELP);
   if (typeof choice.backend !== 'string' || choice.backend.length === 0) {

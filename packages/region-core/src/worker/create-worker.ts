@@ -1,10 +1,11 @@
-import { InvalidArgumentError, RegionBackend, describe, requireU32 } from '@simpler/abi';
+import { InvalidArgumentError, RegionBackend, describe, rejectUnknownKeys, requireU32 } from '@simpler/abi';
 import { loadBackend } from '../backend/load-backend';
 import { DeviceContext } from '../context/device-context';
 import { LocalEndpoint } from './local-endpoint';
 import { Worker } from './worker';
 import { WorkerOptions } from './worker-options';
 import { L3WorkerOptions, createL3Worker } from '../l3/create-l3-worker';
+import { L2_WORKER_OPTION_KEYS } from '../options/option-keys';
 
 /**
  * Creates a worker. Level 2 (default) loads the backend into this process and drives it through
@@ -14,7 +15,7 @@ import { L3WorkerOptions, createL3Worker } from '../l3/create-l3-worker';
  * const worker = await createWorker({ level: 2, backend: '@simpler/hal-sim', backendOptions: { platform: 'a2a3sim' } });
  */
 export async function createWorker(options: WorkerOptions | L3WorkerOptions = {}): Promise<Worker> {
-  if (typeof options !== 'object' || options === null) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError(`createWorker options must be an object, got ${describe(options)}`);
   }
   const level = options.level ?? 2;
@@ -42,8 +43,27 @@ function l2DeviceId(options: WorkerOptions): number | undefined {
   return id;
 }
 
+/** Destroys a backend instance the caller handed over, quietly: the worker owns it even when creation fails early. */
+async function releaseInjected(backend: unknown): Promise<void> {
+  const instance = backend as { allocate?: unknown; destroy?: () => unknown } | undefined;
+  if (typeof instance !== 'object' || instance === null || typeof instance.allocate !== 'function' || typeof instance.destroy !== 'function') return;
+  try {
+    await instance.destroy();
+  } catch {
+    // Report the creation error.
+  }
+}
+
 async function createL2Worker(options: WorkerOptions): Promise<Worker> {
-  const requested = l2DeviceId(options);
+  let requested: number | undefined;
+  try {
+    // Before a backend is created: a refused option must not cost a device thread.
+    rejectUnknownKeys(options, L2_WORKER_OPTION_KEYS);
+    requested = l2DeviceId(options);
+  } catch (error) {
+    await releaseInjected(options.backend);
+    throw error;
+  }
   const backend: RegionBackend = await loadBackend({
     backend: options.backend,
     backendOptions: options.backendOptions,

@@ -1,6 +1,7 @@
 import {
   InvalidArgumentError,
   MAILBOX_NAME_BYTES,
+  checkOptions,
   computeRegionLayout,
   describe,
   isValidCopyRange,
@@ -10,6 +11,7 @@ import {
 } from '@simpler/abi';
 import { bytesOfDestination, bytesOfSource } from '../context/byte-source';
 import type { RegionInfoRecord } from '../context/region-record';
+import { OPEN_MAPPED_REGION_OPTION_KEYS, WORKER_ID_OPTION_KEYS } from '../options/option-keys';
 import { Endpoint, EndpointInfo } from './endpoint';
 import { MappedRegion, MappedRegionOwner } from './mapped-region';
 
@@ -25,14 +27,14 @@ export interface OpenMappedRegionOptions {
   readonly signalCount?: number | bigint;
   /** Reserved, must be 0 (default 0). */
   readonly flags?: number | bigint;
-  /** Chip to open the region on (default: the worker's first id). */
-  readonly workerId?: number;
+  /** Chip to open the region on (default: the worker's first id); a u32, number or bigint. */
+  readonly workerId?: number | bigint;
 }
 
 /** Selects a chip; for region calls it must match the region's own `workerId`. */
 export interface WorkerIdOption {
-  /** Worker (device) id. */
-  readonly workerId?: number;
+  /** Worker (device) id: a u32, number or bigint, compared by value (`0n` is `0`). */
+  readonly workerId?: number | bigint;
 }
 
 /** Most kernel arguments a launch can carry (the L3 mailbox has ARG0..ARG3). */
@@ -79,11 +81,11 @@ export class Worker implements MappedRegionOwner {
   }
 
   /** Opens a region of `dataBytes` bytes with `signalCount` slots on a chip. */
-  async openMappedRegion(dataBytes: number | bigint, options: OpenMappedRegionOptions = {}): Promise<MappedRegion> {
-    const opts = optionsObject(options, 'openMappedRegion options');
-    const endpoint = this.endpointFor(opts.workerId);
-    const signalCount = opts.signalCount ?? 1;
-    const flags = requireU32(opts.flags ?? 0, 'flags');
+  async openMappedRegion(dataBytes: number | bigint, options?: OpenMappedRegionOptions): Promise<MappedRegion> {
+    const opts = checkOptions(options, OPEN_MAPPED_REGION_OPTION_KEYS);
+    const endpoint = this.endpointFor(opts?.workerId);
+    const signalCount = opts?.signalCount ?? 1;
+    const flags = requireU32(opts?.flags ?? 0, 'flags');
     if (flags !== 0) throw new InvalidArgumentError(`flags must be 0 (reserved), got ${flags}`);
     const layout = computeRegionLayout(dataBytes, signalCount);
     const handle = await endpoint.open(layout.dataBytes, layout.signalCount, flags);
@@ -106,6 +108,8 @@ export class Worker implements MappedRegionOwner {
   /** Copies host bytes (Uint8Array, any ArrayBufferView, ArrayBuffer) into the data area at `offset`. */
   async mappedRegionDatacopyH2Region(region: MappedRegion, offset: number | bigint, bytes: ArrayBufferView | ArrayBufferLike, options?: WorkerIdOption): Promise<void> {
     const handle = this.handleOf(region, options);
+    // From here on only the engine-built window travels: no endpoint (nor Node's fs behind an L3
+    // one) ever reads a property the caller could have redefined.
     const src = bytesOfSource(bytes, 'bytes');
     const off = checkRange(region, offset, src.byteLength);
     await this.endpoints.get(region.workerId)!.h2region(handle, off, src);
@@ -121,7 +125,8 @@ export class Worker implements MappedRegionOwner {
 
   /**
    * Copies `dst.byteLength` bytes of the data area at `offset` into a caller-provided view
-   * (its byteOffset/byteLength window): no allocation, the fast path for large or repeated reads.
+   * (its real byteOffset/byteLength window, as the engine knows it): no result buffer to
+   * allocate, the fast path for large or repeated reads.
    */
   async mappedRegionDatacopyRegion2HInto(region: MappedRegion, offset: number | bigint, dst: ArrayBufferView, options?: WorkerIdOption): Promise<void> {
     const handle = this.handleOf(region, options);
@@ -159,8 +164,8 @@ export class Worker implements MappedRegionOwner {
   }
 
   /** Queues a device kernel with up to 4 u64 arguments (numbers or bigints). */
-  async launch(kernel: string, args: readonly (bigint | number)[] = [], options: WorkerIdOption = {}): Promise<void> {
-    const endpoint = this.endpointFor(optionsObject(options, 'launch options').workerId);
+  async launch(kernel: string, args: readonly (bigint | number)[] = [], options?: WorkerIdOption): Promise<void> {
+    const endpoint = this.endpointFor(checkOptions(options, WORKER_ID_OPTION_KEYS)?.workerId);
     checkKernelName(kernel);
     if (!Array.isArray(args)) throw new InvalidArgumentError(`kernel args must be an array, got ${describe(args)}`);
     if (args.length > MAX_KERNEL_ARGS) throw new InvalidArgumentError(`a kernel takes at most ${MAX_KERNEL_ARGS} args, got ${args.length}`);
@@ -169,13 +174,13 @@ export class Worker implements MappedRegionOwner {
   }
 
   /** Platform of a chip's backend (default: the first worker id), e.g. `a2a3sim` on the simulator. */
-  platformOf(workerId?: number): string {
+  platformOf(workerId?: number | bigint): string {
     return this.endpointFor(workerId).platform;
   }
 
   /** Waits for every kernel queued on a chip; rejects with the first kernel failure. */
-  async synchronize(options: WorkerIdOption = {}): Promise<void> {
-    await this.endpointFor(optionsObject(options, 'synchronize options').workerId).synchronize();
+  async synchronize(options?: WorkerIdOption): Promise<void> {
+    await this.endpointFor(checkOptions(options, WORKER_ID_OPTION_KEYS)?.workerId).synchronize();
   }
 
   /**
@@ -208,7 +213,7 @@ export class Worker implements MappedRegionOwner {
     if (this.closing) throw new InvalidArgumentError('worker is closed');
   }
 
-  /** The endpoint for an explicit or default worker id. */
+  /** The endpoint for an explicit or default worker id (a u32, number or bigint). */
   private endpointFor(workerId: unknown): Endpoint {
     this.assertOpen();
     if (workerId === undefined) return this.endpoints.get(this.workerIds[0])!;
@@ -228,19 +233,14 @@ export class Worker implements MappedRegionOwner {
       throw new InvalidArgumentError(`expected a MappedRegion from openMappedRegion, got ${describe(region)}`);
     }
     if (options !== undefined) {
-      const workerId = optionsObject(options, 'options').workerId;
-      if (workerId !== undefined && workerId !== region.workerId) {
+      const workerId = checkOptions(options, WORKER_ID_OPTION_KEYS)!.workerId;
+      // Compared as normalised u32s: `0n` names the same chip as `0`, at every call.
+      if (workerId !== undefined && requireU32(workerId, 'workerId') !== region.workerId) {
         throw new InvalidArgumentError(`workerId ${describe(workerId)} does not match the region's workerId ${region.workerId}`);
       }
     }
     return handle;
   }
-}
-
-function optionsObject<T extends object>(value: T | undefined, what: string): T {
-  if (value === undefined) return {} as T;
-  if (typeof value !== 'object' || value === null) throw new InvalidArgumentError(`${what} must be an object, got ${describe(value)}`);
-  return value;
 }
 
 function checkRange(region: MappedRegion, offset: unknown, nbytes: number): number {
