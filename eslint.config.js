@@ -1,5 +1,5 @@
 // Flat ESLint config. The dependency rules of docs/architecture.md are enforced here:
-// Nx project tags + @nx/enforce-module-boundaries, and koffi banned outside hal-ascend.
+// Nx project tags + @nx/enforce-module-boundaries, and koffi banned outside hal-ascend and shm.
 const nx = require('@nx/eslint-plugin');
 const tseslint = require('typescript-eslint');
 
@@ -18,23 +18,25 @@ module.exports = [
           banTransitiveDependencies: false,
           depConstraints: [
             { sourceTag: 'scope:abi', onlyDependOnLibsWithTags: [], bannedExternalImports: ['koffi'] },
+            // Shared memory through koffi and nothing else: no region concepts, no backend.
+            { sourceTag: 'scope:shm', onlyDependOnLibsWithTags: ['scope:abi'] },
             {
               sourceTag: 'scope:core',
-              onlyDependOnLibsWithTags: ['scope:abi'],
+              onlyDependOnLibsWithTags: ['scope:abi', 'scope:shm'],
               bannedExternalImports: ['koffi'],
             },
             {
               sourceTag: 'scope:backend',
-              onlyDependOnLibsWithTags: ['scope:abi'],
+              onlyDependOnLibsWithTags: ['scope:abi', 'scope:shm'],
             },
             {
               sourceTag: 'scope:backend-pure',
-              onlyDependOnLibsWithTags: ['scope:abi'],
+              onlyDependOnLibsWithTags: ['scope:abi', 'scope:shm'],
               bannedExternalImports: ['koffi'],
             },
             {
               sourceTag: 'scope:cli',
-              onlyDependOnLibsWithTags: ['scope:abi', 'scope:core', 'scope:backend'],
+              onlyDependOnLibsWithTags: ['scope:abi', 'scope:shm', 'scope:core', 'scope:backend'],
               bannedExternalImports: ['koffi'],
             },
           ],
@@ -42,12 +44,15 @@ module.exports = [
       ],
     },
   },
-  // Works even without an Nx project graph: koffi stays inside hal-ascend.
+  // Works even without an Nx project graph: koffi stays inside hal-ascend and shm.
   {
     files: ['packages/*/src/**/*.ts', 'packages/*/test/**/*.ts'],
-    ignores: ['packages/hal-ascend/**'],
+    ignores: ['packages/hal-ascend/**', 'packages/shm/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'koffi', message: 'Only @simpler/hal-ascend may import koffi.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'koffi', message: 'Only @simpler/hal-ascend and @simpler/shm may import koffi; use @simpler/shm for native memory.' }] },
+      ],
     },
   },
 ];

@@ -35,11 +35,16 @@ afterAll(() => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Lints `code` as if it were a source file of `pkg`; returns the boundary-rule errors. */
-async function boundaryErrors(pkg: string, code: string): Promise<string[]> {
+/** Lints `code` as if it were a source file of `pkg`; returns the errors of `rule`. */
+async function ruleErrors(pkg: string, code: string, rule: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, 'packages', pkg, 'src', 'probe.ts') });
   expect(result.messages.filter((m) => m.fatal)).toEqual([]);
-  return result.messages.filter((m) => m.ruleId === RULE && m.severity === 2).map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === rule && m.severity === 2).map((m) => m.message);
+}
+
+/** Lints `code` as if it were a source file of `pkg`; returns the boundary-rule errors. */
+function boundaryErrors(pkg: string, code: string): Promise<string[]> {
+  return ruleErrors(pkg, code, RULE);
 }
 
 describe('module boundaries (lint)', () => {
@@ -54,6 +59,8 @@ describe('module boundaries (lint)', () => {
     ['hal-sim', "import 'koffi';\n", /not allowed to import "koffi"/],
     ['hal-stub', "import 'koffi';\n", /not allowed to import "koffi"/],
     ['region-cli', "import 'koffi';\n", /not allowed to import "koffi"/],
+    ['shm', "import { createWorker } from '@simpler/region-core';\nexport const x = createWorker;\n", /scope:shm.*can only depend on.*scope:abi/],
+    ['shm', "import '@simpler/hal-sim';\n", /scope:shm.*can only depend on.*scope:abi/],
   ])('%s: forbidden import %j fails lint', async (pkg, code, message) => {
     const errors = await boundaryErrors(pkg, code);
     expect(errors).toEqual([expect.stringMatching(message)]);
@@ -65,7 +72,19 @@ describe('module boundaries (lint)', () => {
     ['hal-ascend', "import koffi from 'koffi';\nexport const x = koffi;\n"],
     ['hal-ascend', "import { ERRNO } from '@simpler/abi';\nexport const x = ERRNO;\n"],
     ['region-cli', "import { ERRNO } from '@simpler/abi';\nimport { createWorker } from '@simpler/region-core';\nexport const x = [ERRNO, createWorker];\n"],
+    ['shm', "import koffi from 'koffi';\nimport { ERRNO } from '@simpler/abi';\nexport const x = [koffi, ERRNO];\n"],
+    ['region-core', "import { SharedMemoryObject } from '@simpler/shm';\nexport const x = SharedMemoryObject;\n"],
+    ['hal-sim', "import { SharedMemoryObject } from '@simpler/shm';\nexport const x = SharedMemoryObject;\n"],
   ])('%s: allowed import %j passes lint', async (pkg, code) => {
     expect(await boundaryErrors(pkg, code)).toEqual([]);
+  });
+
+  // The koffi ban also holds without a project graph (a plain `eslint` run on one file).
+  it.each(['region-core', 'hal-sim', 'hal-stub', 'abi', 'region-cli'])('%s: importing koffi is a restricted import', async (pkg) => {
+    expect(await ruleErrors(pkg, "import 'koffi';\n", 'no-restricted-imports')).toEqual([expect.stringContaining('Only @simpler/hal-ascend and @simpler/shm may import koffi')]);
+  });
+
+  it.each(['shm', 'hal-ascend'])('%s: importing koffi is not a restricted import', async (pkg) => {
+    expect(await ruleErrors(pkg, "import 'koffi';\n", 'no-restricted-imports')).toEqual([]);
   });
 });
