@@ -75,12 +75,13 @@ export class SharedMapping {
     if (this.#buffer === null) return;
     this.#buffer = null;
     const range = this.#range;
-    range.live.delete(range);
     const libc = requireLibc('munmap');
     const replaced = libc.mmap(range.address, range.length, PROT_READ_WRITE, MAP_PRIVATE_ANON_FIXED, -1, 0);
     if (replaced === null || replaced === MAP_FAILED) {
-      const errno = libc.errno();
-      throw syscallError('mmap', libc.errnoName(errno), `replacing ${range.length} unmapped bytes with private pages`);
+      // The shared pages may still be mapped: they stay in the owner's live table (so resize
+      // cannot cut them under a stale view) until the finalizer unmaps the range.
+      throw syscallError('mmap', libc.errnoName(libc.errno()), `replacing ${range.length} released bytes with private pages`);
     }
+    range.live.delete(range);
   }
 }

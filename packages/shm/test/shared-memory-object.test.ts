@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,25 @@ it('is supported on this Linux machine', () => {
   expect(page % 4096).toBe(0);
 });
 
+it('where unsupported, says why and answers every call with ENOTSUP', () => {
+  // A child that believes it runs on macOS loads the built package: the flag and reason come
+  // from the same detection a real non-Linux host goes through.
+  const script = `Object.defineProperty(process, 'platform', { value: 'darwin' });
+    const shm = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.js'))});
+    const codes = [() => shm.SharedMemoryObject.create(4096), () => shm.SharedMemoryObject.fromFd(0)].map((f) => { try { f(); return 'none'; } catch (e) { return e.code + ': ' + e.message; } });
+    process.stdout.write(JSON.stringify({ supported: shm.shmSupported, reason: shm.shmUnsupportedReason, codes }));`;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  expect(result.stderr).toBe('');
+  expect(JSON.parse(result.stdout)).toEqual({
+    supported: false,
+    reason: 'not Linux (platform darwin)',
+    codes: [
+      'ENOTSUP: SharedMemoryObject.create: shared memory is not supported here: not Linux (platform darwin)',
+      'ENOTSUP: SharedMemoryObject.fromFd: shared memory is not supported here: not Linux (platform darwin)',
+    ],
+  });
+});
+
 describe('create', () => {
   it('makes a zero-filled object of the size asked, 0 included', () => {
     const shm = create(3 * page + 5);
@@ -49,8 +69,20 @@ describe('create', () => {
     expect(error.message).toContain('size must be');
   });
 
-  it.each(['', 'x'.repeat(250), 'a\0b', 42])('refuses debugName %p with EINVAL', (debugName) => {
-    thrown(() => SharedMemoryObject.create(4096, { debugName: debugName as string }), 'EINVAL');
+  it.each([
+    ['empty', ''],
+    ['250 bytes long', 'x'.repeat(250)],
+    ['holding a NUL', 'a\0b'],
+    ['a number', 42],
+  ])('refuses a debugName %s with EINVAL', (_label, debugName) => {
+    expect(thrown(() => SharedMemoryObject.create(4096, { debugName: debugName as string }), 'EINVAL').message).toContain('debugName must be');
+  });
+
+  it('accepts a debugName of 249 bytes and shows it in /proc/self/fd', () => {
+    const name = uniqueName('long').padEnd(249, 'n');
+    const shm = SharedMemoryObject.create(4096, { debugName: name });
+    open.push(shm);
+    expect(fdsOf(name)).toEqual([String(shm.fd)]);
   });
 
   it('creates sparse objects up to 2^53 - 1 bytes; mapping more than the address space is ENOMEM naming mmap', () => {
