@@ -9,7 +9,7 @@ import { makeTempDir, PACKAGE_DIRS, PackageDir, removeTempDir, ROOT_BIN, runOk, 
 /** Packages whose versions move together (the `linked` group of .changeset/config.json). */
 const LINKED: PackageDir[] = ['abi', 'hal-sim', 'hal-ascend', 'hal-stub'];
 /** Packages that depend on @simpler/abi directly. */
-const ABI_DEPENDENTS: PackageDir[] = ['region-core', 'hal-sim', 'hal-stub', 'hal-ascend', 'region-cli'];
+const ABI_DEPENDENTS: PackageDir[] = ['shm', 'region-core', 'hal-sim', 'hal-stub', 'hal-ascend', 'region-cli'];
 
 interface Manifest {
   name: string;

@@ -58,7 +58,7 @@ beforeAll(() => {
   const packed = path.join(work, 'tarballs');
   project = path.join(work, 'project');
   runOk('mkdir', ['-p', packed, project], { cwd: work });
-  tarballs = packAll(['abi', 'region-core', 'hal-sim', 'hal-stub', 'hal-ascend'], packed);
+  tarballs = packAll(['abi', 'shm', 'region-core', 'hal-sim', 'hal-stub', 'hal-ascend'], packed);
   writeFileSync(path.join(project, 'package.json'), `${JSON.stringify({ name: 'region-consumer', version: '1.0.0', private: true }, null, 2)}\n`);
   for (const file of readdirSync(FIXTURES)) copyFileSync(path.join(FIXTURES, file), path.join(project, file));
   chooseBackend('@simpler/hal-sim');

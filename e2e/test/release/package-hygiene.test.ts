@@ -12,6 +12,7 @@ const BUILD_OUTPUT = /^dist\/(?:[\w.-]+\/)*[\w.-]+\.(?:js|d\.ts|js\.map|d\.ts\.m
 /** Runtime dependencies outside the @simpler scope that a package may have. */
 const EXTERNAL_DEPS: Record<PackageDir, string[]> = {
   abi: [],
+  shm: ['koffi'],
   'region-core': [],
   'hal-sim': [],
   'hal-stub': [],
@@ -107,14 +108,14 @@ describe.each(PACKAGE_DIRS)('@simpler/%s', (dir) => {
 });
 
 describe('dependency shape of the published set', () => {
-  it('only @simpler/hal-ascend and the CLI reach koffi; region-core depends on no backend', () => {
+  it('only @simpler/hal-ascend, @simpler/shm and the CLI reach koffi directly; region-core depends on no backend', () => {
     const reaching = PACKAGE_DIRS.filter((d) => {
       const deps = Object.keys((readManifest(d).dependencies ?? {}) as Record<string, string>);
       return deps.includes('koffi') || deps.includes('@simpler/hal-ascend');
     });
-    expect(reaching.sort()).toEqual(['hal-ascend', 'region-cli']);
+    expect(reaching.sort()).toEqual(['hal-ascend', 'region-cli', 'shm']);
     const coreDeps = Object.keys((readManifest('region-core').dependencies ?? {}) as Record<string, string>);
-    expect(coreDeps).toEqual(['@simpler/abi']);
+    expect(coreDeps.filter((d) => !['@simpler/abi', '@simpler/shm'].includes(d))).toEqual([]);
   });
 
   it('the workspace is these packages plus the private e2e project, which depends on each of them and nothing depends on', () => {

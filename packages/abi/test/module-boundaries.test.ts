@@ -37,12 +37,17 @@ afterAll(() => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Lints `code` as if it were a source file of `pkg` (`e2e`: a suite of the e2e project); returns the boundary-rule errors. */
-async function boundaryErrors(pkg: string, code: string): Promise<string[]> {
+/** Lints `code` as if it were a source file of `pkg` (`e2e`: a suite of the e2e project); returns the errors of `rule`. */
+async function ruleErrors(pkg: string, code: string, rule: string): Promise<string[]> {
   const filePath = pkg === 'e2e' ? path.join(ROOT, 'e2e', 'test', 'probe.ts') : path.join(ROOT, 'packages', pkg, 'src', 'probe.ts');
   const [result] = await eslint.lintText(code, { filePath });
   expect(result.messages.filter((m) => m.fatal)).toEqual([]);
-  return result.messages.filter((m) => m.ruleId === RULE && m.severity === 2).map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === rule && m.severity === 2).map((m) => m.message);
+}
+
+/** Lints `code` as if it were a source file of `pkg`; returns the boundary-rule errors. */
+function boundaryErrors(pkg: string, code: string): Promise<string[]> {
+  return ruleErrors(pkg, code, RULE);
 }
 
 describe('module boundaries (lint)', () => {
@@ -62,9 +67,16 @@ describe('module boundaries (lint)', () => {
     ['hal-sim', `import '${E2E_HELPER}';\n`, /@simpler\/e2e/],
     ['region-cli', `import '${E2E_HELPER}';\n`, /@simpler\/e2e/],
     ['e2e', "import 'koffi';\n", /not allowed to import "koffi"/],
+    ['shm', "import '@simpler/hal-sim';\n", /scope:shm.*can only depend on.*scope:abi/],
+    ['shm', "import { createBackend } from '@simpler/hal-stub';\nexport const x = createBackend;\n", /scope:shm.*can only depend on.*scope:abi/],
   ])('%s: forbidden import %j fails lint', async (pkg, code, message) => {
     const errors = await boundaryErrors(pkg, code);
     expect(errors).toEqual([expect.stringMatching(message)]);
+  });
+
+  it('shm: importing region-core fails lint (a tag violation, or a cycle once region-core uses shm)', async () => {
+    const errors = await boundaryErrors('shm', "import { createWorker } from '@simpler/region-core';\nexport const x = createWorker;\n");
+    expect(errors).toEqual([expect.stringMatching(/scope:shm.*can only depend on.*scope:abi|Circular dependency between "@simpler\/shm" and "@simpler\/region-core"/)]);
   });
 
   it.each([
@@ -75,9 +87,22 @@ describe('module boundaries (lint)', () => {
     ['region-cli', "import { ERRNO } from '@simpler/abi';\nimport { createWorker } from '@simpler/region-core';\nexport const x = [ERRNO, createWorker];\n"],
     [
       'e2e',
-      "import '@simpler/abi';\nimport '@simpler/region-core';\nimport '@simpler/hal-sim';\nimport '@simpler/hal-stub';\nimport '@simpler/hal-ascend';\nimport '@simpler/region-cli';\n",
+      "import '@simpler/abi';\nimport '@simpler/region-core';\nimport '@simpler/hal-sim';\nimport '@simpler/hal-stub';\nimport '@simpler/hal-ascend';\nimport '@simpler/region-cli';\nimport '@simpler/shm';\n",
     ],
+    ['shm', "import koffi from 'koffi';\nimport { ERRNO } from '@simpler/abi';\nexport const x = [koffi, ERRNO];\n"],
+    // A type import: region-core loads shm lazily, and Nx forbids static value imports of a lazy-loaded library.
+    ['region-core', "import type { SharedMemoryObject } from '@simpler/shm';\nexport type X = SharedMemoryObject;\n"],
+    ['hal-sim', "import { SharedMemoryObject } from '@simpler/shm';\nexport const x = SharedMemoryObject;\n"],
   ])('%s: allowed import %j passes lint', async (pkg, code) => {
     expect(await boundaryErrors(pkg, code)).toEqual([]);
+  });
+
+  // The koffi ban also holds without a project graph (a plain `eslint` run on one file).
+  it.each(['region-core', 'hal-sim', 'hal-stub', 'abi', 'region-cli'])('%s: importing koffi is a restricted import', async (pkg) => {
+    expect(await ruleErrors(pkg, "import 'koffi';\n", 'no-restricted-imports')).toEqual([expect.stringContaining('Only @simpler/hal-ascend and @simpler/shm may import koffi')]);
+  });
+
+  it.each(['shm', 'hal-ascend'])('%s: importing koffi is not a restricted import', async (pkg) => {
+    expect(await ruleErrors(pkg, "import 'koffi';\n", 'no-restricted-imports')).toEqual([]);
   });
 });

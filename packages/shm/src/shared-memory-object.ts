@@ -1,0 +1,151 @@
+import { closeSync, fstatSync, ftruncateSync, Stats } from 'node:fs';
+import { BackendError, InvalidArgumentError, describe } from '@simpler/abi';
+import { fsCallError, syscallError } from './errors';
+import { MAP_FAILED, MAP_SHARED, MFD_CLOEXEC, PROT_READ_WRITE } from './native/libc';
+import { requireLibc, systemPageSize } from './platform';
+import { MappedRange, SharedMapping } from './shared-mapping';
+import { checkByteCount, checkDebugName, checkFd } from './validate';
+
+/** Options of `SharedMemoryObject.create`. */
+export interface SharedMemoryCreateOptions {
+  /** Shown as `/memfd:<debugName> (deleted)` in `/proc/<pid>/maps`; never a file-system name. */
+  readonly debugName?: string;
+}
+
+const DEFAULT_DEBUG_NAME = 'simpler-shm';
+
+/**
+ * An anonymous shared memory object (`memfd_create` with `MFD_CLOEXEC`): it has no name in
+ * `/dev/shm` or anywhere else, so a crash leaves nothing behind and nobody can open it by name.
+ * Another process gets it by inheriting its descriptor.
+ *
+ * @example
+ * const shm = SharedMemoryObject.create(1 << 20, { debugName: 'mailbox' });
+ * const child = spawn(process.execPath, ['child.js'], { stdio: ['pipe', 'pipe', 'inherit', shm.fd] });
+ * // in child.js: const mapping = SharedMemoryObject.fromFd(3).map();
+ */
+export class SharedMemoryObject {
+  /** The descriptor; pass it in `spawn`'s `stdio` to hand the object to a child. */
+  readonly fd: number;
+  #closed = false;
+  // Ranges of this object mapped here and not yet released: resize may not cut them (SIGBUS).
+  readonly #live = new Map<MappedRange, number>();
+
+  private constructor(fd: number) {
+    this.fd = fd;
+  }
+
+  /** Creates an object of `size` bytes (zero-filled; 0 is allowed, `resize` later). */
+  static create(size: number, options: SharedMemoryCreateOptions = {}): SharedMemoryObject {
+    const libc = requireLibc('SharedMemoryObject.create');
+    checkByteCount('size', size, 0);
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`options must be an object, got ${describe(options)}`);
+    const name = options.debugName === undefined ? DEFAULT_DEBUG_NAME : checkDebugName(options.debugName);
+    const fd = libc.memfd_create(name, MFD_CLOEXEC);
+    if (fd < 0) throw syscallError('memfd_create', libc.errnoName(libc.errno()), `name ${JSON.stringify(name)}, MFD_CLOEXEC`);
+    try {
+      ftruncateSync(fd, size);
+    } catch (error) {
+      closeSync(fd);
+      throw fsCallError('ftruncate', error, `fd ${fd}, size ${size}`);
+    }
+    return new SharedMemoryObject(fd);
+  }
+
+  /**
+   * Adopts an inherited descriptor (e.g. fd 3 of a child spawned with the object in its stdio)
+   * and takes ownership of it: `close` closes it. It must be a memfd or another regular file.
+   */
+  static fromFd(fd: number): SharedMemoryObject {
+    requireLibc('SharedMemoryObject.fromFd');
+    checkFd(fd);
+    let stats: Stats;
+    try {
+      stats = fstatSync(fd);
+    } catch (error) {
+      throw fsCallError('fstat', error, `fd ${fd}`);
+    }
+    if (!stats.isFile()) {
+      throw new InvalidArgumentError(`fd ${fd} is not a shared memory object or regular file (fstat mode 0o${stats.mode.toString(8)})`);
+    }
+    return new SharedMemoryObject(fd);
+  }
+
+  /** True once `close` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The current size in bytes (fstat: another process may have resized it). */
+  get size(): number {
+    this.#checkOpen('size');
+    try {
+      return fstatSync(this.fd).size;
+    } catch (error) {
+      throw fsCallError('fstat', error, `fd ${this.fd}`);
+    }
+  }
+
+  /** Grows or shrinks the object; `EINVAL` when that would cut a live mapping of this process. */
+  resize(size: number): void {
+    this.#checkOpen('resize');
+    checkByteCount('size', size, 0);
+    let mappedEnd = 0;
+    for (const end of this.#live.values()) if (end > mappedEnd) mappedEnd = end;
+    if (size < mappedEnd) {
+      throw new InvalidArgumentError(`resize to ${size} bytes would cut a live mapping that ends at ${mappedEnd}; unmap it first`);
+    }
+    try {
+      ftruncateSync(this.fd, size);
+    } catch (error) {
+      throw fsCallError('ftruncate', error, `fd ${this.fd}, size ${size}`);
+    }
+  }
+
+  /**
+   * Maps `length` bytes from `offset` (a multiple of the page size) read/write and shared; by
+   * default the whole object from `offset`. The range must lie inside the current size.
+   */
+  map(length?: number, offset = 0): SharedMapping {
+    this.#checkOpen('map');
+    const libc = requireLibc('SharedMemoryObject.map');
+    checkByteCount('offset', offset, 0);
+    const pageSize = systemPageSize();
+    if (offset % pageSize !== 0) throw new InvalidArgumentError(`offset must be a multiple of the page size ${pageSize}, got ${offset}`);
+    const size = this.size;
+    const bytes = length === undefined ? size - offset : checkByteCount('length', length, 1);
+    if (bytes <= 0 || offset + bytes > size) {
+      throw new InvalidArgumentError(`mapping ${length === undefined ? 'the rest' : bytes + ' bytes'} at offset ${offset} does not fit in an object of ${size} bytes`);
+    }
+    const address = libc.mmap(null, bytes, PROT_READ_WRITE, MAP_SHARED, this.fd, offset);
+    // koffi.view over MAP_FAILED or null would abort the process: check before viewing.
+    if (address === null || address === MAP_FAILED) {
+      throw syscallError('mmap', libc.errnoName(libc.errno()), `fd ${this.fd}, length ${bytes}, offset ${offset}`);
+    }
+    let buffer: ArrayBuffer;
+    try {
+      buffer = libc.view(address, bytes);
+    } catch (error) {
+      libc.munmap(address, bytes);
+      throw new BackendError(`cannot view ${bytes} mapped bytes as an ArrayBuffer: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    const range: MappedRange = { address, length: bytes, live: this.#live };
+    this.#live.set(range, offset + bytes);
+    return new SharedMapping(range, buffer, offset);
+  }
+
+  /** Closes the descriptor; mappings stay valid. Idempotent; other methods then throw `EINVAL`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      closeSync(this.fd);
+    } catch (error) {
+      throw fsCallError('close', error, `fd ${this.fd}`);
+    }
+  }
+
+  #checkOpen(operation: string): void {
+    if (this.#closed) throw new InvalidArgumentError(`${operation}: shared memory object (fd ${this.fd}) is closed`);
+  }
+}
