@@ -272,11 +272,11 @@ export class ChipEndpoint implements Endpoint {
     }
   }
 
-  /** Keeps the event loop alive only while a request is outstanding. */
+  /** Keeps the event loop alive only while a request is outstanding (stderr too, when piped). */
   private setReferenced(on: boolean): void {
     if (this.referenced === on) return;
     this.referenced = on;
-    const streams = [this.child.stdin, this.child.stdout] as unknown as ({ ref?: () => void; unref?: () => void } | null)[];
+    const streams = [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as ({ ref?: () => void; unref?: () => void } | null)[];
     if (on) {
       this.child.ref();
       for (const s of streams) s?.ref?.();
