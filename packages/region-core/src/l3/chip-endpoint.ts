@@ -18,7 +18,7 @@ import {
 } from '@simpler/abi';
 import type { Endpoint, EndpointInfo } from '../worker/endpoint';
 import { FrameTransport, PipeFrameTransport } from './frame-transport';
-import { ParentSegment, checkSegmentPrefix, defaultSegmentPrefix } from './sideband-segment';
+import { ParentSegment, checkSegmentPrefix, defaultSegmentPrefix, viewByteLength } from './sideband-segment';
 import { trackEndpoint, untrackEndpoint } from './process-cleanup';
 
 /** Options of {@link ChipEndpoint.spawn}. */
@@ -397,7 +397,8 @@ export class ChipEndpoint implements Endpoint {
   }
 
   h2region(handle: number, offset: number, src: Uint8Array): Promise<void> {
-    const n = src.byteLength;
+    // The bytes are read when the request reaches the chip; their length is the call's.
+    const n = viewByteLength(src);
     return this.request(
       'h2region',
       this.budget,
@@ -406,7 +407,7 @@ export class ChipEndpoint implements Endpoint {
         // An unknown region or a bad range is the child's to reject (EINVAL): never grow for it.
         const fits = this.fits(handle, offset, n);
         seg.prepare(SidebandOp.H2REGION, handle, offset, n, fits);
-        if (fits && n > 0) await seg.writePayload(src);
+        if (fits && n > 0) await seg.writePayload(src, n);
         f.command = MailboxCommand.DATACOPY_H2REGION;
         f.name = seg.name;
       },
@@ -425,7 +426,8 @@ export class ChipEndpoint implements Endpoint {
    * for large reads, since a fresh multi-MiB buffer costs more in page faults than the copy.
    */
   region2hInto(handle: number, offset: number, dst: Uint8Array): Promise<void> {
-    return this.region2hRequest(handle, offset, dst.byteLength, (seg) => seg.readPayloadInto(dst));
+    const n = viewByteLength(dst);
+    return this.region2hRequest(handle, offset, n, (seg) => seg.readPayloadInto(dst, n));
   }
 
   /** One region2h round trip; `read` takes the payload out of the segment once the reply is in. */
