@@ -108,6 +108,31 @@ describe('an h2region queued behind a wait, whose source is spoiled before it is
   );
 });
 
+describe('a region2hInto queued behind a wait, whose destination is spoiled before the reply', () => {
+  it.each(sources.filter(([label]) => !label.startsWith('an ArrayBuffer') && !label.startsWith('a resizable ArrayBuffer that')))(
+    '%s: EINVAL, not a silent success that copied nothing',
+    async (_label, make) => {
+      const [gate, region] = await Promise.all([worker.openMappedRegion(64), worker.openMappedRegion(4096)]);
+      try {
+        await worker.mappedRegionDatacopyH2Region(region, 0, new Uint8Array(4096).fill(7));
+        const pendingWait = worker.mappedRegionWait(gate, 0, 1, 200_000).catch((e: unknown) => e);
+        const dst = make(4096, 0);
+        const copy = worker.mappedRegionDatacopyRegion2HInto(region, 0, dst.bytes as ArrayBufferView).then(
+          () => 'ok',
+          (e: unknown) => e,
+        );
+        dst.spoil();
+        const outcome = await copy;
+        expect(outcome).toBeInstanceOf(InvalidArgumentError);
+        expect((outcome as Error).message).toMatch(/destination/);
+        expect(await pendingWait).toMatchObject({ code: 'EAGAIN' });
+      } finally {
+        await Promise.all([gate, region].map((r) => worker.closeMappedRegion(r)));
+      }
+    },
+  );
+});
+
 // A source detached while its payload is being written: with a thread-pool write the kernel read
 // memory the caller had freed (a short write, then a RangeError thrown in an I/O callback ended
 // the process). The payload now moves in synchronous pieces, each after a check of the source.
