@@ -9,7 +9,6 @@ import {
   MailboxCommand,
   MailboxFrame,
   MailboxState,
-  OutOfMemoryError,
   SidebandOp,
   decodeInfo,
   isRegionError,
@@ -56,6 +55,8 @@ interface Pending {
   readonly reject: (error: unknown) => void;
   readonly budgetMs: number;
   readonly what: string;
+  /** A payload travels through the segment: a failure gives the segment's space back. */
+  readonly transfer: boolean;
 }
 
 /** Finds the compiled child entry point, also when this module runs from sources (ts-jest). */
@@ -216,23 +217,27 @@ export class ChipEndpoint implements Endpoint {
   private complete(item: Pending, error: unknown, value: unknown): void {
     if (this.inFlight !== item) return; // already failed by a fault
     this.inFlight = undefined;
-    if (error !== undefined) item.reject(isRegionError(error) ? error : this.localFailure(item, error));
-    else item.resolve(value);
+    if (error === undefined) {
+      item.resolve(value);
+    } else {
+      // A failed transfer may have filled /dev/shm (on either side): other workers need that room.
+      if (item.transfer) this.segment?.shrink();
+      item.reject(isRegionError(error) ? error : this.localFailure(item, error));
+    }
     this.pump();
   }
 
-  /** A failure on this side of the pipe (segment I/O, a full /dev/shm) as a typed error. */
+  /** A failure on this side of the pipe (segment I/O) as a typed error; a full /dev/shm is already `ENOMEM`. */
   private localFailure(item: Pending, error: unknown): Error {
     const message = `worker ${this.workerId}: ${item.what} failed in the parent: ${error instanceof Error ? error.message : String(error)}`;
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    return code === 'ENOSPC' || code === 'ENOMEM' ? new OutOfMemoryError(message, { cause: error }) : new BackendError(message, { cause: error });
+    return new BackendError(message, { cause: error });
   }
 
-  private request<T>(what: string, budgetMs: number, prepare: Pending['prepare'], finish: (f: MailboxFrame) => T | Promise<T>): Promise<T> {
+  private request<T>(what: string, budgetMs: number, prepare: Pending['prepare'], finish: (f: MailboxFrame) => T | Promise<T>, transfer = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       if (this.closing) return reject(new BackendError(`worker ${this.workerId} is closed`));
-      this.queue.push({ prepare, finish, resolve: resolve as (v: unknown) => void, reject, budgetMs, what });
+      this.queue.push({ prepare, finish, resolve: resolve as (v: unknown) => void, reject, budgetMs, what, transfer });
       this.pump();
     });
   }
@@ -414,6 +419,7 @@ export class ChipEndpoint implements Endpoint {
       () => {
         if (n > SHRINK_ABOVE_BYTES) this.segment?.shrink();
       },
+      true,
     );
   }
 
@@ -446,6 +452,7 @@ export class ChipEndpoint implements Endpoint {
         if (nbytes > SHRINK_ABOVE_BYTES) this.segment?.shrink();
         return out;
       },
+      true,
     );
   }
 
