@@ -62,6 +62,31 @@ export function checkSegmentName(name: string, prefix: string): void {
   }
 }
 
+/**
+ * Unlinks every segment in `dir` named `<prefix><hex>` that is a regular file of ours with mode
+ * 0600: what a chip child does once its parent died, for segments it was never handed (the parent
+ * may die between creating a segment and sending the frame that names it). Never throws.
+ */
+export function removeSegmentsWithPrefix(prefix: string, dir: string = SHM_DIR): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  for (const name of names) {
+    try {
+      checkSegmentName(name, prefix);
+      const file = path.join(dir, name);
+      const st = fs.lstatSync(file);
+      if (st.isFile() && (uid === undefined || st.uid === uid) && (st.mode & 0o077) === 0) fs.unlinkSync(file);
+    } catch {
+      // not one of ours, or gone already
+    }
+  }
+}
+
 /** Parsed, validated side-band header. */
 export interface SidebandRequest {
   /** 1 info, 2 h2region, 3 region2h. */
