@@ -11,6 +11,7 @@ import {
   isRegionError,
 } from '@simpler/abi';
 import type { DeviceContext } from '../context/device-context';
+import { observedValueOf } from '../context/wait-strategy';
 import type { FrameTransport } from './frame-transport';
 import { ChildSegment, removeSegmentsWithPrefix } from './sideband-segment';
 
@@ -254,6 +255,10 @@ export class ChipChild {
     } else {
       f.error = isRegionError(error) ? error.errno : ERRNO.EIO;
       f.errorMessage = error instanceof Error ? error.message : String(error);
+      // A wait's EAGAIN carries the slot value it saw last: a parent that sends a long wait in
+      // slices words the caller's timeout with it (docs/l3-protocol.md, section 3).
+      const observed = observedValueOf(error);
+      if (observed !== undefined) f.result = observed;
     }
     this.send();
   }
