@@ -6,7 +6,7 @@ import { now, waitAbandonedError, waitTimeoutError } from '../context/wait-strat
  * serves one request at a time and cannot be interrupted, so this bounds how long a close of the
  * region (or of the worker), or any request queued behind the wait, can be kept waiting.
  */
-export const WAIT_SLICE_US = 20_000;
+export const WAIT_SLICE_US = 25_000;
 
 /**
  * A bounded wait as the L3 parent runs it: the caller's timeout, cut into requests of at most
