@@ -77,8 +77,9 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 
 /**
  * The L3 endpoint: one chip child process reached through 4096-byte mailbox frames, with one
- * request in flight at a time (FIFO), payloads in a reused side-band segment, and every failure
- * of the child turned into `BackendError` for the pending and later requests.
+ * request in flight at a time (FIFO; a long wait goes in slices and lets the queue run between
+ * them), payloads in a reused side-band segment, and every failure of the child turned into
+ * `BackendError` for the pending and later requests (`EINVAL` once the caller closed it).
  *
  * @example
  * const chip = await ChipEndpoint.spawn({ deviceId: 0, backend: '@simpler/hal-sim' });
