@@ -11,6 +11,23 @@ describe('wait tuning is validated (a zero slice starved the event loop)', () =>
     },
   );
 
+  // Issue 11 item 7: 1e-7 and 1e-300 were accepted, and a 600 ms async wait then blocked the
+  // event loop for 600 ms (V8 rounds such a timeout to zero and answers synchronously).
+  it.each([
+    [{ maxSliceMs: 1e-7 }, /maxSliceMs must be .*0\.05.*1000.*got 1e-7/],
+    [{ maxSliceMs: 1e-300 }, /got 1e-300/],
+    [{ maxSliceMs: 0.01 }, /got 0\.01/],
+    [{ maxSliceMs: 1001 }, /got 1001/],
+    [{ asyncSpinUs: 600_000 }, /asyncSpinUs must be .*0.*1000.*got 600000/],
+  ])('refuses %p, which would stall the event loop, with EINVAL naming the value', (waitTuning, message) => {
+    expect(() => new DeviceContext(createTestBackend().backend, { waitTuning })).toThrow(message);
+    expect(() => new DeviceContext(createTestBackend().backend, { waitTuning })).toThrow(InvalidArgumentError);
+  });
+
+  it.each([{ maxSliceMs: 0.05 }, { maxSliceMs: 1000 }, { asyncSpinUs: 1000 }, { syncSpinUs: 1e6 }])('accepts the boundary value %p', (waitTuning) => {
+    expect(() => new DeviceContext(createTestBackend().backend, { waitTuning })).not.toThrow();
+  });
+
   it('createWorker rejects a bad waitTuning with EINVAL and destroys the backend it created', async () => {
     const t = createTestBackend();
     await expect(createWorker({ level: 2, backend: t.backend, waitTuning: { maxSliceMs: 0 } })).rejects.toBeInstanceOf(InvalidArgumentError);

@@ -21,11 +21,13 @@ import { RegionRegistry } from './region-registry';
 import {
   DEFAULT_WAIT_TUNING,
   FIRST_SLICE_MS,
+  WAIT_TUNING_LIMITS,
   WaitTuning,
   nextSlice,
   now,
   sleepAsync,
   sleepSync,
+  waitAbandonedError,
   waitTimeoutError,
   waitWordAsync,
 } from './wait-strategy';
@@ -42,10 +44,7 @@ function noop(): void {}
 const kindOf = typedArrayKind;
 const byteLengthOf = typedArrayByteLength;
 
-/**
- * Validates wait tuning overrides. A zero or negative slice would make an async wait re-arm a
- * zero-timeout `Atomics.waitAsync` in microtasks only, starving the event loop until the deadline.
- */
+/** Validates wait tuning overrides against {@link WAIT_TUNING_LIMITS} (values outside stall the event loop). */
 function checkWaitTuning(overrides: unknown): WaitTuning {
   if (overrides === undefined) return DEFAULT_WAIT_TUNING;
   if (typeof overrides !== 'object' || overrides === null) {
@@ -55,8 +54,10 @@ function checkWaitTuning(overrides: unknown): WaitTuning {
   const tuning = { ...DEFAULT_WAIT_TUNING, ...overrides } as Record<keyof WaitTuning, unknown>;
   for (const key of ['syncSpinUs', 'asyncSpinUs', 'maxSliceMs'] as const) {
     const v = tuning[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (key === 'maxSliceMs' && v === 0)) {
-      throw new InvalidArgumentError(`waitTuning.${key} must be a finite number ${key === 'maxSliceMs' ? '> 0' : '>= 0'}, got ${describe(v)}`);
+    const [min, max] = WAIT_TUNING_LIMITS[key];
+    if (typeof v !== 'number' || !(v >= min && v <= max)) {
+      const range = max === Number.MAX_VALUE ? `>= ${min}` : `in ${min}..${max}`;
+      throw new InvalidArgumentError(`waitTuning.${key} must be a finite number ${range}, got ${describe(v)}`);
     }
   }
   return tuning as unknown as WaitTuning;
@@ -313,7 +314,7 @@ export class DeviceContext {
         slice = nextSlice(slice, this.tuning.maxSliceMs, Infinity);
         // The region may have been closed (its memory released) while this wait slept.
         if (this.destroyed || this.registry.get(record.token) !== record) {
-          throw new InvalidArgumentError(`region handle ${record.token} was closed while a wait on signal slot ${index / SLOT_STRIDE} was pending`);
+          throw waitAbandonedError(record.token, index / SLOT_STRIDE);
         }
         observed = this.observe(record, index);
         if (observed >= t) return this.acquire(record);

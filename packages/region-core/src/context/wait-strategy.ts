@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { WaitTimeoutError } from '@simpler/abi';
+import { InvalidArgumentError, WaitTimeoutError } from '@simpler/abi';
 
 /**
  * How long a wait spins before it blocks or yields. Spinning answers a fast peer in well under a
@@ -20,6 +20,19 @@ export const DEFAULT_WAIT_TUNING: WaitTuning = Object.freeze({ syncSpinUs: 50, a
 
 /** First block/sleep slice after the spin, in milliseconds; doubles up to `maxSliceMs`. */
 export const FIRST_SLICE_MS = 0.05;
+
+/**
+ * Accepted range of each {@link WaitTuning} field. A slice cap below the first slice would make
+ * the backoff pointless, and V8 rounds an `Atomics.waitAsync` timeout under 1 ns to zero, which
+ * completes synchronously: an async wait then loops in microtasks and starves the event loop
+ * until its deadline. Above a second a peer that stores without notifying goes unseen too long.
+ * An async spin beyond a millisecond is the event-loop stall the async wait exists to avoid.
+ */
+export const WAIT_TUNING_LIMITS: Readonly<Record<keyof WaitTuning, readonly [min: number, max: number]>> = Object.freeze({
+  syncSpinUs: [0, Number.MAX_VALUE],
+  asyncSpinUs: [0, 1000],
+  maxSliceMs: [FIRST_SLICE_MS, 1000],
+});
 
 /** Monotonic milliseconds. */
 export const now: () => number = performance.now.bind(performance);
@@ -63,14 +76,32 @@ export function nextSlice(slice: number, maxMs: number, remainingMs: number): nu
   return capped > remainingMs ? remainingMs : capped;
 }
 
+// The slot value each timeout saw, kept off the error object so it adds nothing to the public
+// surface; a chip child sends it back in the reply's RESULT (docs/l3-protocol.md).
+const observedAtTimeout = new WeakMap<object, number>();
+
 /** The `EAGAIN` of a wait that reached its deadline (or a probe that missed). */
 export function waitTimeoutError(handle: number, signalId: number, target: number, observed: number, timeoutUs: number, elapsedMs: number): WaitTimeoutError {
+  let error: WaitTimeoutError;
   if (timeoutUs === 0) {
-    return new WaitTimeoutError(`probe of signal slot ${signalId} (region handle ${handle}) missed: value ${observed} < target ${target}`);
+    error = new WaitTimeoutError(`probe of signal slot ${signalId} (region handle ${handle}) missed: value ${observed} < target ${target}`);
+  } else {
+    const elapsedUs = Math.round(elapsedMs * 1000);
+    error = new WaitTimeoutError(
+      `wait on signal slot ${signalId} (region handle ${handle}) timed out after ${elapsedUs} us (timeout ${timeoutUs} us): ` +
+        `target ${target}, last observed value ${observed}`,
+    );
   }
-  const elapsedUs = Math.round(elapsedMs * 1000);
-  return new WaitTimeoutError(
-    `wait on signal slot ${signalId} (region handle ${handle}) timed out after ${elapsedUs} us (timeout ${timeoutUs} us): ` +
-      `target ${target}, last observed value ${observed}`,
-  );
+  observedAtTimeout.set(error, observed);
+  return error;
+}
+
+/** The slot value a {@link waitTimeoutError} reported, or undefined for any other error. */
+export function observedValueOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null ? observedAtTimeout.get(error) : undefined;
+}
+
+/** The `EINVAL` of a wait whose region was closed (or whose worker closed) while it was pending. */
+export function waitAbandonedError(handle: number, signalId: number): InvalidArgumentError {
+  return new InvalidArgumentError(`region handle ${handle} was closed while a wait on signal slot ${signalId} was pending`);
 }

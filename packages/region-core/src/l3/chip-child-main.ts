@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ERRNO, InvalidArgumentError, MailboxFrame, MailboxState, describe, isRegionError } from '@simpler/abi';
 import { loadBackend } from '../backend/load-backend';
 import { DeviceContext } from '../context/device-context';
@@ -61,8 +62,31 @@ function log(line: string): void {
   process.stderr.write(`[simpler chip child ${process.pid}] ${line}\n`);
 }
 
+/** This process's parent pid as the kernel sees it now (`process.ppid` is read once, at start). */
+function currentParentPid(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True once the parent that spawned this child exited: the child was re-parented (Linux), or the pid is gone. */
+function parentExited(parent: number): boolean {
+  const now = currentParentPid();
+  if (now !== undefined) return now !== parent;
+  try {
+    process.kill(parent, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** Runs a chip child on this process's stdin/stdout. Exits 0 after shutdown, 1 after a failed init. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const parent = process.ppid; // before anything slow: the parent may die meanwhile
   // Nothing may end the child except shutdown or the end of stdin; a stray error is logged.
   process.on('uncaughtException', (error) => log(`uncaught: ${error?.stack ?? String(error)}`));
   process.on('unhandledRejection', (error) => log(`unhandled rejection: ${String(error)}`));
@@ -71,9 +95,13 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const ends = { input: process.stdin, output: process.stdout, outputFd: 1 };
   let child: ChipChild;
   try {
-    const args = parseChipChildArgs(argv);
+    const args = parseChipChildArgs(argv, parent);
     const backend = await loadBackend({ backend: args.backend, backendOptions: args.backendOptions, deviceId: args.deviceId });
-    child = new ChipChild(new DeviceContext(backend), new PipeFrameTransport(ends), args.segmentPrefix, { exit: (code) => process.exit(code), log });
+    child = new ChipChild(new DeviceContext(backend), new PipeFrameTransport(ends), args.segmentPrefix, {
+      exit: (code) => process.exit(code),
+      log,
+      parentExited: () => parentExited(parent),
+    });
   } catch (error) {
     const transport = new PipeFrameTransport(ends);
     const f = new MailboxFrame();

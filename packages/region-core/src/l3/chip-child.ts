@@ -11,8 +11,9 @@ import {
   isRegionError,
 } from '@simpler/abi';
 import type { DeviceContext } from '../context/device-context';
+import { observedValueOf } from '../context/wait-strategy';
 import type { FrameTransport } from './frame-transport';
-import { ChildSegment } from './sideband-segment';
+import { ChildSegment, removeSegmentsWithPrefix } from './sideband-segment';
 
 /** What the chip child needs from its device context (the owner-process `DeviceContext`). */
 export type ChipContext = Pick<
@@ -26,6 +27,8 @@ export interface ChipChildHooks {
   exit(code: number): void;
   /** Writes one diagnostic line (stderr). */
   log(line: string): void;
+  /** True once the process that spawned the child has exited (absent: never known, no sweep). */
+  parentExited?(): boolean;
 }
 
 const STATE_OFFSET = 0;
@@ -34,6 +37,13 @@ const RESERVED_OFFSET = 56;
 const DESTROY_GRACE_MS = 5000;
 /** Size of the seen-segment set at which names whose files are gone are dropped from it. */
 const SEEN_SEGMENTS_PRUNE_AT = 64;
+/**
+ * After the end of stdin, how long to look for the parent's exit. The kernel closes a dying
+ * process's files a moment before it re-parents its children; a parent that closed stdin and
+ * lives on is never seen to exit, and its namespace is left alone.
+ */
+const PARENT_EXIT_WAIT_MS = 1000;
+const PARENT_EXIT_POLL_MS = 10;
 
 function readI32(bytes: Uint8Array, at: number): number {
   return bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24);
@@ -245,6 +255,10 @@ export class ChipChild {
     } else {
       f.error = isRegionError(error) ? error.errno : ERRNO.EIO;
       f.errorMessage = error instanceof Error ? error.message : String(error);
+      // A wait's EAGAIN carries the slot value it saw last: a parent that sends a long wait in
+      // slices words the caller's timeout with it (docs/l3-protocol.md, section 3).
+      const observed = observedValueOf(error);
+      if (observed !== undefined) f.result = observed;
     }
     this.send();
   }
@@ -257,12 +271,14 @@ export class ChipChild {
 
   /**
    * Releases everything and exits 0. `parentGone` means the stream ended without a shutdown
-   * frame: the parent died, so the segments it can no longer unlink are unlinked here.
+   * frame: the segments this child was handed are unlinked here, and once the parent is seen to
+   * have exited, every segment under its prefix (also one it created but never named in a frame).
    */
   async stop(parentGone: boolean): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.backlog.length = 0;
+    let sweep: Promise<void> | undefined;
     if (parentGone) {
       for (const file of this.seenSegments) {
         try {
@@ -271,6 +287,7 @@ export class ChipChild {
           // unlinked by the parent already
         }
       }
+      sweep = this.sweepAfterParentExit();
     }
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -285,7 +302,19 @@ export class ChipChild {
     } finally {
       if (timer) clearTimeout(timer);
     }
+    await sweep;
     this.transport.close();
     this.hooks.exit(0);
+  }
+
+  /** Removes the parent's whole segment namespace once the parent is seen to have exited. */
+  private async sweepAfterParentExit(): Promise<void> {
+    const exited = this.hooks.parentExited;
+    if (exited === undefined) return;
+    for (let waited = 0; !exited(); waited += PARENT_EXIT_POLL_MS) {
+      if (waited >= PARENT_EXIT_WAIT_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, PARENT_EXIT_POLL_MS));
+    }
+    removeSegmentsWithPrefix(this.segmentPrefix);
   }
 }

@@ -4,12 +4,12 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   BackendError,
+  ERRNO,
   INFO_LAYOUT,
   InvalidArgumentError,
   MailboxCommand,
   MailboxFrame,
   MailboxState,
-  OutOfMemoryError,
   SidebandOp,
   decodeInfo,
   isRegionError,
@@ -18,8 +18,10 @@ import {
 } from '@simpler/abi';
 import type { Endpoint, EndpointInfo } from '../worker/endpoint';
 import { FrameTransport, PipeFrameTransport } from './frame-transport';
-import { ParentSegment, checkSegmentPrefix, defaultSegmentPrefix } from './sideband-segment';
+import { ParentSegment, checkSegmentPrefix, defaultSegmentPrefix, viewByteLength } from './sideband-segment';
 import { trackEndpoint, untrackEndpoint } from './process-cleanup';
+import { SlicedWait } from './sliced-wait';
+import { now } from '../context/wait-strategy';
 
 /** Options of {@link ChipEndpoint.spawn}. */
 export interface ChipEndpointOptions {
@@ -56,6 +58,10 @@ interface Pending {
   readonly reject: (error: unknown) => void;
   readonly budgetMs: number;
   readonly what: string;
+  /** A payload travels through the segment: a failure gives the segment's space back. */
+  readonly transfer: boolean;
+  /** A wait with a timeout, sent to the chip in slices. */
+  readonly wait: SlicedWait | undefined;
 }
 
 /** Finds the compiled child entry point, also when this module runs from sources (ts-jest). */
@@ -71,8 +77,9 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 
 /**
  * The L3 endpoint: one chip child process reached through 4096-byte mailbox frames, with one
- * request in flight at a time (FIFO), payloads in a reused side-band segment, and every failure
- * of the child turned into `BackendError` for the pending and later requests.
+ * request in flight at a time (FIFO; a long wait goes in slices and lets the queue run between
+ * them), payloads in a reused side-band segment, and every failure of the child turned into
+ * `BackendError` for the pending and later requests (`EINVAL` once the caller closed it).
  *
  * @example
  * const chip = await ChipEndpoint.spawn({ deviceId: 0, backend: '@simpler/hal-sim' });
@@ -86,6 +93,8 @@ export class ChipEndpoint implements Endpoint {
   private readonly replyFrame = new MailboxFrame();
   private readonly queue: Pending[] = [];
   private readonly sizes = new Map<number, number>();
+  /** Regions whose close was asked for: waits on them end at their next slice boundary. */
+  private readonly closingRegions = new Set<number>();
   private inFlight: Pending | undefined;
   private deadline = Infinity;
   private failure: Error | undefined;
@@ -173,6 +182,8 @@ export class ChipEndpoint implements Endpoint {
   }
 
   private receive(frame: Uint8Array): void {
+    // After shutdown began every request is settled already; a late reply is no protocol error.
+    if (this.closing !== undefined) return;
     const f = this.replyFrame;
     f.bytes.set(frame);
     if (!this.ready) {
@@ -199,7 +210,8 @@ export class ChipEndpoint implements Endpoint {
       return;
     }
     if (f.error !== 0) {
-      this.complete(item, regionErrorForErrno(f.error, f.errorMessage), undefined);
+      if (item.wait !== undefined && f.error === ERRNO.EAGAIN) this.sliceMissed(item, item.wait, f.result);
+      else this.complete(item, regionErrorForErrno(f.error, f.errorMessage), undefined);
       return;
     }
     let value: unknown;
@@ -216,25 +228,54 @@ export class ChipEndpoint implements Endpoint {
   private complete(item: Pending, error: unknown, value: unknown): void {
     if (this.inFlight !== item) return; // already failed by a fault
     this.inFlight = undefined;
-    if (error !== undefined) item.reject(isRegionError(error) ? error : this.localFailure(item, error));
-    else item.resolve(value);
+    if (error === undefined) {
+      item.resolve(value);
+    } else {
+      // A failed transfer may have filled /dev/shm (on either side): other workers need that room.
+      if (item.transfer) this.segment?.shrink();
+      item.reject(isRegionError(error) ? error : this.localFailure(item, error));
+    }
     this.pump();
   }
 
-  /** A failure on this side of the pipe (segment I/O, a full /dev/shm) as a typed error. */
-  private localFailure(item: Pending, error: unknown): Error {
-    const message = `worker ${this.workerId}: ${item.what} failed in the parent: ${error instanceof Error ? error.message : String(error)}`;
-    const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    return code === 'ENOSPC' || code === 'ENOMEM' ? new OutOfMemoryError(message, { cause: error }) : new BackendError(message, { cause: error });
+  /**
+   * A slice of a wait ended below target (RESULT = the value the chip saw last): `EINVAL` if the
+   * region is closing, the caller's `EAGAIN` once its deadline passed, else another slice, after
+   * whatever was queued meanwhile (a wait yields the chip between slices).
+   */
+  private sliceMissed(item: Pending, w: SlicedWait, observed: number): void {
+    const time = now();
+    if (this.closingRegions.has(w.handle)) return this.complete(item, w.abandoned(), undefined);
+    if (w.expired(time)) return this.complete(item, w.timeoutError(observed, time), undefined);
+    this.inFlight = undefined;
+    this.queue.push(item);
+    this.pump();
   }
 
-  private request<T>(what: string, budgetMs: number, prepare: Pending['prepare'], finish: (f: MailboxFrame) => T | Promise<T>): Promise<T> {
+  /** A failure on this side of the pipe (segment I/O) as a typed error; a full /dev/shm is already `ENOMEM`. */
+  private localFailure(item: Pending, error: unknown): Error {
+    const message = `worker ${this.workerId}: ${item.what} failed in the parent: ${error instanceof Error ? error.message : String(error)}`;
+    return new BackendError(message, { cause: error });
+  }
+
+  private request<T>(
+    what: string,
+    budgetMs: number,
+    prepare: Pending['prepare'],
+    finish: (f: MailboxFrame) => T | Promise<T>,
+    transfer = false,
+    wait: SlicedWait | undefined = undefined,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      if (this.closing) return reject(new BackendError(`worker ${this.workerId} is closed`));
-      this.queue.push({ prepare, finish, resolve: resolve as (v: unknown) => void, reject, budgetMs, what });
+      if (this.closing) return reject(this.closedError());
+      this.queue.push({ prepare, finish, resolve: resolve as (v: unknown) => void, reject, budgetMs, what, transfer, wait });
       this.pump();
     });
+  }
+
+  private closedError(): InvalidArgumentError {
+    return new InvalidArgumentError(`worker ${this.workerId} is closed`);
   }
 
   private pump(): void {
@@ -262,7 +303,9 @@ export class ChipEndpoint implements Endpoint {
   private transmit(item: Pending): void {
     if (this.inFlight !== item) return;
     const budget = item.budgetMs;
-    this.deadline = budget > 0 ? performance.now() + budget : Infinity;
+    // A wait slice may take its own timeout (ARG3) before the reply is due.
+    const slice = item.wait !== undefined ? this.requestFrame.arg(3) / 1000 : 0;
+    this.deadline = budget > 0 ? performance.now() + budget + slice : Infinity;
     this.transport.send(this.requestFrame.bytes);
   }
 
@@ -272,11 +315,11 @@ export class ChipEndpoint implements Endpoint {
     }
   }
 
-  /** Keeps the event loop alive only while a request is outstanding. */
+  /** Keeps the event loop alive only while a request is outstanding (stderr too, when piped). */
   private setReferenced(on: boolean): void {
     if (this.referenced === on) return;
     this.referenced = on;
-    const streams = [this.child.stdin, this.child.stdout] as unknown as ({ ref?: () => void; unref?: () => void } | null)[];
+    const streams = [this.child.stdin, this.child.stdout, this.child.stderr] as unknown as ({ ref?: () => void; unref?: () => void } | null)[];
     if (on) {
       this.child.ref();
       for (const s of streams) s?.ref?.();
@@ -291,6 +334,8 @@ export class ChipEndpoint implements Endpoint {
     if (status === undefined && this.child.exitCode === null && this.child.signalCode === null) return;
     const code = status?.code ?? this.child.exitCode;
     const signal = status?.signal ?? this.child.signalCode;
+    // An exit the caller asked for (close) is not a lost child.
+    if (this.closing !== undefined) return this.fail(this.closedError());
     this.fail(new BackendError(`worker ${this.workerId}: chip child (pid ${this.child.pid}) ${describeExit(code, signal)}`));
   }
 
@@ -300,15 +345,21 @@ export class ChipEndpoint implements Endpoint {
     this.failure = error;
     if (this.watchdog) clearInterval(this.watchdog);
     this.initSettle?.reject(error);
-    const pending = this.inFlight ? [this.inFlight, ...this.queue] : [...this.queue];
-    this.inFlight = undefined;
-    this.queue.length = 0;
-    for (const item of pending) item.reject(error);
+    this.rejectPending(() => error);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     this.transport.close();
     this.segment?.dispose();
     this.setReferenced(false);
     untrackEndpoint(this);
+  }
+
+  /** Settles every request in flight or queued with an error; nothing is pending afterwards. */
+  private rejectPending(errorFor: (item: Pending) => Error): void {
+    const pending = this.inFlight ? [this.inFlight, ...this.queue] : [...this.queue];
+    this.inFlight = undefined;
+    this.queue.length = 0;
+    this.deadline = Infinity;
+    for (const item of pending) item.reject(errorFor(item));
   }
 
   private segmentFor(): ParentSegment {
@@ -343,8 +394,14 @@ export class ChipEndpoint implements Endpoint {
   }
 
   async close(handle: number): Promise<void> {
-    await this.control('close', this.budget, MailboxCommand.CLOSE, handle, 0, 0, 0);
-    this.sizes.delete(handle);
+    // Waits on this region end at their next slice boundary instead of holding the close up.
+    this.closingRegions.add(handle);
+    try {
+      await this.control('close', this.budget, MailboxCommand.CLOSE, handle, 0, 0, 0);
+      this.sizes.delete(handle);
+    } finally {
+      this.closingRegions.delete(handle);
+    }
   }
 
   /** A command whose arguments are all in ARG0..ARG3 and whose reply carries nothing but the error. */
@@ -397,7 +454,8 @@ export class ChipEndpoint implements Endpoint {
   }
 
   h2region(handle: number, offset: number, src: Uint8Array): Promise<void> {
-    const n = src.byteLength;
+    // The bytes are read when the request reaches the chip; their length is the call's.
+    const n = viewByteLength(src);
     return this.request(
       'h2region',
       this.budget,
@@ -406,13 +464,14 @@ export class ChipEndpoint implements Endpoint {
         // An unknown region or a bad range is the child's to reject (EINVAL): never grow for it.
         const fits = this.fits(handle, offset, n);
         seg.prepare(SidebandOp.H2REGION, handle, offset, n, fits);
-        if (fits && n > 0) await seg.writePayload(src);
+        if (fits && n > 0) await seg.writePayload(src, n);
         f.command = MailboxCommand.DATACOPY_H2REGION;
         f.name = seg.name;
       },
       () => {
         if (n > SHRINK_ABOVE_BYTES) this.segment?.shrink();
       },
+      true,
     );
   }
 
@@ -425,7 +484,8 @@ export class ChipEndpoint implements Endpoint {
    * for large reads, since a fresh multi-MiB buffer costs more in page faults than the copy.
    */
   region2hInto(handle: number, offset: number, dst: Uint8Array): Promise<void> {
-    return this.region2hRequest(handle, offset, dst.byteLength, (seg) => seg.readPayloadInto(dst));
+    const n = viewByteLength(dst);
+    return this.region2hRequest(handle, offset, n, (seg) => seg.readPayloadInto(dst, n));
   }
 
   /** One region2h round trip; `read` takes the payload out of the segment once the reply is in. */
@@ -444,6 +504,7 @@ export class ChipEndpoint implements Endpoint {
         if (nbytes > SHRINK_ABOVE_BYTES) this.segment?.shrink();
         return out;
       },
+      true,
     );
   }
 
@@ -451,9 +512,29 @@ export class ChipEndpoint implements Endpoint {
     return this.control('notify', this.budget, MailboxCommand.NOTIFY, handle, signalId, value, 0);
   }
 
+  /**
+   * A probe is one request. A bounded wait goes to the chip in slices of at most
+   * {@link WAIT_SLICE_US} (one request when it fits one): requests queued behind it run between
+   * slices, and a close of its region or of the worker ends it with `EINVAL` at the next boundary.
+   */
   wait(handle: number, signalId: number, target: number, timeoutUs: number): Promise<void> {
-    const budget = this.budget > 0 ? this.budget + timeoutUs / 1000 : 0;
-    return this.control('wait', budget, MailboxCommand.WAIT, handle, signalId, target, timeoutUs);
+    if (timeoutUs === 0) return this.control('wait', this.budget, MailboxCommand.WAIT, handle, signalId, target, 0);
+    const w = new SlicedWait(handle, signalId, target, timeoutUs);
+    return this.request(
+      'wait',
+      this.budget,
+      (f) => {
+        if (this.closingRegions.has(handle)) throw w.abandoned();
+        f.command = MailboxCommand.WAIT;
+        f.setArg(0, handle);
+        f.setArg(1, signalId);
+        f.setArg(2, target);
+        f.setArg(3, w.nextTimeoutUs(now()));
+      },
+      () => undefined,
+      false,
+      w,
+    );
   }
 
   launch(kernel: string, args: readonly bigint[]): Promise<void> {
@@ -476,7 +557,8 @@ export class ChipEndpoint implements Endpoint {
 
   /**
    * Asks the child to release everything and exit (state 3); after `shutdownGraceMs` it is
-   * killed. Pending requests fail with `BackendError`. Never throws, never hangs.
+   * killed. Pending requests fail at once with `EINVAL` (the caller closed the worker, as at L2;
+   * a wait with the same message as L2's). Never throws, never hangs.
    */
   shutdown(): Promise<void> {
     this.closing ??= this.stop();
@@ -493,6 +575,7 @@ export class ChipEndpoint implements Endpoint {
     const child = this.child;
     const running = (): boolean => child.exitCode === null && child.signalCode === null;
     this.setReferenced(true); // a pending close keeps the process alive until it is done
+    this.rejectPending((item) => item.wait?.abandoned() ?? new InvalidArgumentError(`worker ${this.workerId} was closed while its ${item.what} request was pending`));
     if (running() && this.failure === undefined) {
       const bye = new MailboxFrame();
       bye.state = MailboxState.SHUTDOWN;
@@ -504,5 +587,5 @@ export class ChipEndpoint implements Endpoint {
       child.kill('SIGKILL');
       await this.exitWithin(2000);
     }
-    this.fail(new BackendError(`worker ${this.workerId} is closed`));
+    this.fail(this.closedError());
   }}

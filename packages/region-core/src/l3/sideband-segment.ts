@@ -5,6 +5,7 @@ import {
   BackendError,
   InvalidArgumentError,
   MAILBOX_NAME_BYTES,
+  OutOfMemoryError,
   SIDEBAND_HEADER_BYTES,
   SIDEBAND_HEADER_LAYOUT,
   SIDEBAND_MAGIC,
@@ -14,7 +15,7 @@ import {
   encodeSidebandHeader,
   reservedAreZero,
 } from '@simpler/abi';
-import { allocateOutput } from '../context/byte-source';
+import { allocateOutput, typedArrayByteLength } from '../context/byte-source';
 
 /** Directory holding side-band segments (POSIX shared memory on Linux). */
 export const SHM_DIR = '/dev/shm';
@@ -22,8 +23,15 @@ export const SHM_DIR = '/dev/shm';
 export const SEGMENT_NAME_MAX = MAILBOX_NAME_BYTES - 1;
 /** Fewest random hex digits after the prefix. */
 export const SEGMENT_RANDOM_MIN = 8;
-/** Payloads at least this large move through the thread pool instead of blocking the event loop. */
-const ASYNC_IO_BYTES = 1 << 20;
+/**
+ * Payloads move in pieces of this size, one synchronous system call each, with the event loop
+ * running between pieces. A thread-pool write or read of caller memory would still be in flight
+ * while JS runs, and a caller who detaches or shrinks that buffer meanwhile frees the memory
+ * under the kernel; between pieces, nothing is in flight and the view is checked again.
+ */
+const IO_PIECE_BYTES = 4 << 20;
+/** Error codes of a full `/dev/shm` (or no memory to back it). */
+const NO_SPACE_CODES: readonly unknown[] = ['ENOSPC', 'ENOMEM', 'EDQUOT'];
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]+$/;
 const RANDOM_PATTERN = /^[0-9a-f]+$/;
@@ -54,6 +62,31 @@ export function checkSegmentName(name: string, prefix: string): void {
   }
 }
 
+/**
+ * Unlinks every segment in `dir` named `<prefix><hex>` that is a regular file of ours with mode
+ * 0600: what a chip child does once its parent died, for segments it was never handed (the parent
+ * may die between creating a segment and sending the frame that names it). Never throws.
+ */
+export function removeSegmentsWithPrefix(prefix: string, dir: string = SHM_DIR): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  for (const name of names) {
+    try {
+      checkSegmentName(name, prefix);
+      const file = path.join(dir, name);
+      const st = fs.lstatSync(file);
+      if (st.isFile() && (uid === undefined || st.uid === uid) && (st.mode & 0o077) === 0) fs.unlinkSync(file);
+    } catch {
+      // not one of ours, or gone already
+    }
+  }
+}
+
 /** Parsed, validated side-band header. */
 export interface SidebandRequest {
   /** 1 info, 2 h2region, 3 region2h. */
@@ -66,45 +99,67 @@ export interface SidebandRequest {
   readonly nbytes: number;
 }
 
-function writeFully(fd: number, bytes: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < bytes.byteLength) done += fs.writeSync(fd, bytes, done, bytes.byteLength - done, position + done);
+/**
+ * The byte length the engine holds for a view: 0 once its buffer is detached or shrunk under a
+ * fixed-length view, the current length of a length-tracking one, whatever a caller redefined.
+ */
+export const viewByteLength: (view: Uint8Array) => number = typedArrayByteLength;
+
+function writeRange(fd: number, bytes: Uint8Array, from: number, to: number, position: number): void {
+  let done = from;
+  while (done < to) done += fs.writeSync(fd, bytes, done, to - done, position + done);
 }
 
-function readFully(fd: number, into: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < into.byteLength) {
-    const n = fs.readSync(fd, into, done, into.byteLength - done, position + done);
-    if (n === 0) throw new BackendError(`side-band segment ended after ${done} of ${into.byteLength} payload bytes`);
+function readRange(fd: number, into: Uint8Array, from: number, to: number, position: number): void {
+  let done = from;
+  while (done < to) {
+    const n = fs.readSync(fd, into, done, to - done, position + done);
+    if (n === 0) throw new BackendError(`side-band segment ended after ${done} of ${to} payload bytes`);
     done += n;
   }
 }
 
-const released = (): BackendError => new BackendError('side-band segment released while a transfer was in progress');
-
-function writeAsync(fd: number, bytes: Uint8Array, position: number, alive: () => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (done: number): void => {
-      if (done >= bytes.byteLength) return resolve();
-      if (!alive()) return reject(released());
-      fs.write(fd, bytes, done, bytes.byteLength - done, position + done, (err, n) => (err ? reject(err) : step(done + n)));
-    };
-    step(0);
-  });
+function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+  writeRange(fd, bytes, 0, bytes.byteLength, position);
 }
 
-function readAsync(fd: number, into: Uint8Array, position: number, alive: () => boolean): Promise<void> {
+function readFully(fd: number, into: Uint8Array, position: number): void {
+  readRange(fd, into, 0, into.byteLength, position);
+}
+
+/**
+ * A full `/dev/shm` as what it is, `ENOMEM` naming the place and the size (spec 5: the space for
+ * a transfer could not be allocated); anything else unchanged.
+ */
+export function segmentSpaceError(error: unknown, name: string, nbytes: number): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (!NO_SPACE_CODES.includes(code)) return error;
+  return new OutOfMemoryError(`no room in ${SHM_DIR} for the ${nbytes}-byte payload of side-band segment ${name} (${code})`, { cause: error });
+}
+
+/**
+ * Runs `piece(from, to)` over `[0, total)` in {@link IO_PIECE_BYTES} steps. The first piece runs
+ * at once; before each later one `check()` may throw to stop. Synchronous when one piece does.
+ */
+function inPieces(total: number, piece: (from: number, to: number) => void, check: () => void): void | Promise<void> {
+  let done = total < IO_PIECE_BYTES ? total : IO_PIECE_BYTES;
+  piece(0, done);
+  if (done >= total) return;
   return new Promise((resolve, reject) => {
-    const step = (done: number): void => {
-      if (done >= into.byteLength) return resolve();
-      if (!alive()) return reject(released());
-      fs.read(fd, into, done, into.byteLength - done, position + done, (err, n) => {
-        if (err) reject(err);
-        else if (n === 0) reject(new BackendError(`side-band segment ended after ${done} of ${into.byteLength} payload bytes`));
-        else step(done + n);
-      });
+    const step = (): void => {
+      try {
+        check();
+        const to = total - done < IO_PIECE_BYTES ? total : done + IO_PIECE_BYTES;
+        piece(done, to);
+        done = to;
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      if (done >= total) resolve();
+      else setImmediate(step);
     };
-    step(0);
+    setImmediate(step);
   });
 }
 
@@ -135,7 +190,6 @@ export class ParentSegment {
   private readonly header = new Uint8Array(SIDEBAND_HEADER_BYTES);
   private capacity = SIDEBAND_HEADER_BYTES;
   private disposed = false;
-  private pendingIo = 0;
 
   private constructor(
     /** Segment name (what goes into the mailbox `name` field). */
@@ -181,47 +235,55 @@ export class ParentSegment {
   prepare(op: number, region: number, offset: number, nbytes: number, grow: boolean): void {
     this.ensureOpen();
     if (grow && this.capacity - SIDEBAND_HEADER_BYTES < nbytes) {
-      fs.ftruncateSync(this.fd, SIDEBAND_HEADER_BYTES + nbytes);
+      try {
+        fs.ftruncateSync(this.fd, SIDEBAND_HEADER_BYTES + nbytes);
+      } catch (error) {
+        throw segmentSpaceError(error, this.name, nbytes);
+      }
       this.capacity = SIDEBAND_HEADER_BYTES + nbytes;
     }
     encodeSidebandHeader({ magic: SIDEBAND_MAGIC, version: SIDEBAND_VERSION, op, region, offset, nbytes, status: 0 }, this.header);
     writeFully(this.fd, this.header, 0);
   }
 
-  /** Writes the payload at byte 64 (the caller did `prepare` first). */
-  async writePayload(src: Uint8Array): Promise<void> {
-    this.ensureOpen();
-    if (src.byteLength < ASYNC_IO_BYTES) return writeFully(this.fd, src, SIDEBAND_HEADER_BYTES);
-    this.pendingIo++;
+  /**
+   * Writes `nbytes` of `src` as the payload at byte 64 (the caller did `prepare` first). `src`
+   * must hold exactly `nbytes` (its length at the call) until the write is done: `EINVAL` if it
+   * was detached or resized, so a payload is never partly another request's bytes.
+   */
+  async writePayload(src: Uint8Array, nbytes: number = viewByteLength(src)): Promise<void> {
+    const check = (): void => this.checkView(src, nbytes, 'source');
+    check();
     try {
-      await writeAsync(this.fd, src, SIDEBAND_HEADER_BYTES, () => !this.disposed);
-    } finally {
-      this.ioDone();
+      await inPieces(nbytes, (from, to) => writeRange(this.fd, src, from, to, SIDEBAND_HEADER_BYTES), check);
+    } catch (error) {
+      throw segmentSpaceError(error, this.name, nbytes);
     }
   }
 
   /** Reads `nbytes` of payload from byte 64 into a new buffer. */
   async readPayload(nbytes: number): Promise<Buffer> {
     const out = allocateOutput(nbytes);
-    await this.readPayloadInto(out);
+    await this.readPayloadInto(out, nbytes);
     return out;
   }
 
-  /** Fills `dst` with payload bytes from byte 64. */
-  async readPayloadInto(dst: Uint8Array): Promise<void> {
-    this.ensureOpen();
-    if (dst.byteLength < ASYNC_IO_BYTES) return readFully(this.fd, dst, SIDEBAND_HEADER_BYTES);
-    this.pendingIo++;
-    try {
-      await readAsync(this.fd, dst, SIDEBAND_HEADER_BYTES, () => !this.disposed);
-    } finally {
-      this.ioDone();
-    }
+  /** Fills `dst` (which must hold exactly `nbytes` throughout, else `EINVAL`) from byte 64. */
+  async readPayloadInto(dst: Uint8Array, nbytes: number = viewByteLength(dst)): Promise<void> {
+    const check = (): void => this.checkView(dst, nbytes, 'destination');
+    check();
+    await inPieces(nbytes, (from, to) => readRange(this.fd, dst, from, to, SIDEBAND_HEADER_BYTES), check);
   }
 
-  /** Closes a disposed segment's descriptor once no thread-pool I/O uses it (its number could be reused). */
-  private ioDone(): void {
-    if (--this.pendingIo === 0 && this.disposed) this.closeFd();
+  /** Before each piece: the segment is live and the caller's view still has its length of the call. */
+  private checkView(view: Uint8Array, nbytes: number, what: string): void {
+    this.ensureOpen();
+    const now = viewByteLength(view);
+    if (now !== nbytes) {
+      throw new InvalidArgumentError(
+        `the datacopy ${what} went from ${nbytes} to ${now} bytes (detached or resized) before the copy settled: it is lent until then`,
+      );
+    }
   }
 
   private closeFd(): void {
@@ -241,11 +303,18 @@ export class ParentSegment {
     return new DataView(this.header.buffer).getInt32(32, true);
   }
 
-  /** Gives back memory after a very large payload (tmpfs pages stay allocated otherwise). */
+  /**
+   * Gives the payload's memory back (tmpfs pages stay allocated otherwise): after a very large
+   * payload, and after a failed transfer, which may have filled `/dev/shm`. Never throws.
+   */
   shrink(): void {
     if (this.disposed || this.capacity === SIDEBAND_HEADER_BYTES) return;
-    fs.ftruncateSync(this.fd, SIDEBAND_HEADER_BYTES);
-    this.capacity = SIDEBAND_HEADER_BYTES;
+    try {
+      fs.ftruncateSync(this.fd, SIDEBAND_HEADER_BYTES);
+      this.capacity = SIDEBAND_HEADER_BYTES;
+    } catch {
+      // Shrinking a tmpfs file needs no space; a failure leaves the capacity as recorded.
+    }
   }
 
   /** Closes and unlinks the segment. Idempotent; never throws. */
@@ -253,7 +322,7 @@ export class ParentSegment {
     if (this.disposed) return;
     this.disposed = true;
     liveSegments.delete(this);
-    if (this.pendingIo === 0) this.closeFd();
+    this.closeFd();
     try {
       fs.unlinkSync(this.filePath);
     } catch {
@@ -339,9 +408,13 @@ export class ChildSegment {
     readFully(this.fd, into, SIDEBAND_HEADER_BYTES);
   }
 
-  /** Writes `from` as the payload (byte 64 on). */
+  /** Writes `from` as the payload (byte 64 on); a full `/dev/shm` is `ENOMEM`. */
   writePayload(from: Uint8Array): void {
-    writeFully(this.fd, from, SIDEBAND_HEADER_BYTES);
+    try {
+      writeFully(this.fd, from, SIDEBAND_HEADER_BYTES);
+    } catch (error) {
+      throw segmentSpaceError(error, this.name, from.byteLength);
+    }
   }
 
   /** Writes the header `status` field; best effort (a vanished or truncated file is ignored). */

@@ -143,8 +143,9 @@ describe('ChipEndpoint', () => {
     const [a, b] = await Promise.all([chip(0), chip(1)]);
     const [ha, hb] = await Promise.all([a.open(64, 1, 0), b.open(64, 1, 0)]);
     const pendingWait = a.wait(ha, 0, 1, 30_000_000);
-    const queued = a.notify(ha, 0, 1);
     await new Promise((r) => setTimeout(r, 50));
+    // Queued behind the wait slice in flight (between slices it would run, and satisfy the wait).
+    const queued = a.notify(ha, 0, 1);
     const t0 = performance.now();
     process.kill(a.pid!, 'SIGKILL');
     const results = await Promise.allSettled([pendingWait, queued]);
@@ -172,7 +173,7 @@ describe('ChipEndpoint', () => {
     expect(await eventually(() => processGone(e.pid!), 2000)).toBe(true);
   });
 
-  it('close() leaves no child process and no segment behind, and later calls fail', async () => {
+  it('close() leaves no child process and no segment behind, and later calls fail with EINVAL', async () => {
     const e = await chip();
     const h = await e.open(4096, 1, 0);
     await e.h2region(h, 0, Uint8Array.of(1));
@@ -181,17 +182,17 @@ describe('ChipEndpoint', () => {
     await e.shutdown();
     expect(await eventually(() => processGone(e.pid!), 2000)).toBe(true);
     expect(fs.existsSync(path.join(SHM_DIR, name))).toBe(false);
-    await expect(e.notify(h, 0, 1)).rejects.toMatchObject({ code: 'EIO' });
+    await expect(e.notify(h, 0, 1)).rejects.toMatchObject({ code: 'EINVAL', message: 'worker 0 is closed' });
     await e.shutdown(); // idempotent
   });
 
-  it('close() with a request in flight does not hang and fails that request', async () => {
+  it('close() with a request in flight does not hang and fails that request with EINVAL (the caller closed it)', async () => {
     const e = await chip();
     const h = await e.open(64, 1, 0);
-    const w = e.wait(h, 0, 1, 60_000_000);
+    const w = e.wait(h, 0, 1, 60_000_000).catch((error: unknown) => error);
     await new Promise((r) => setTimeout(r, 30));
     await e.shutdown();
-    await expect(w).rejects.toMatchObject({ code: 'EIO' });
+    expect(await w).toMatchObject({ code: 'EINVAL', message: `region handle ${h} was closed while a wait on signal slot 0 was pending` });
     expect(await eventually(() => processGone(e.pid!), 2000)).toBe(true);
   });
 
