@@ -30,6 +30,12 @@ describe('the simpler-region bin', () => {
     expect(readFileSync(launcher, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
+  it('is the bin the lock file records, because npm ci links what package-lock.json says', () => {
+    const lock = JSON.parse(readFileSync(path.join(PACKAGE_DIR, '..', '..', 'package-lock.json'), 'utf8')) as { packages: Record<string, { bin?: Record<string, string> }> };
+    const locked = lock.packages['packages/region-cli'].bin ?? {};
+    expect(path.normalize(locked['simpler-region'])).toBe(path.normalize(manifest.bin['simpler-region']));
+  });
+
   it('runs the built CLI with its arguments', () => {
     const r = node([launcher, '--version']);
     expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({ status: 0, stdout: manifest.version });
