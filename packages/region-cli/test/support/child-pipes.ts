@@ -19,6 +19,8 @@ export interface ChildPipes {
   trailingBytes(): number;
   /** stderr so far. */
   stderr(): string;
+  /** Process id of what was spawned (the shell, with `viaShell`). */
+  readonly pid: number;
 }
 
 const running = new Set<ChildProcess>();
@@ -29,9 +31,14 @@ export function killChildren(): void {
   running.clear();
 }
 
-/** Spawns `node dist/bin.js child ...args` from the package directory. */
-export function startChild(args: readonly string[]): ChildPipes {
-  const child = spawn(process.execPath, [BIN, 'child', ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: path.resolve(__dirname, '..', '..') });
+/**
+ * Spawns `node dist/bin.js child ...args` from the package directory; with `viaShell`, through
+ * `sh -c '...; exit $?'`, a wrapper that stays the child's parent (as `npx` does).
+ */
+export function startChild(args: readonly string[], viaShell = false): ChildPipes {
+  const argv = [process.execPath, BIN, 'child', ...args];
+  const [file, ...rest] = viaShell ? ['/bin/sh', '-c', '"$0" "$@"; exit $?', ...argv] : argv;
+  const child = spawn(file, rest, { stdio: ['pipe', 'pipe', 'pipe'], cwd: path.resolve(__dirname, '..', '..') });
   running.add(child);
   let buffered = Buffer.alloc(0);
   let err = '';
@@ -59,5 +66,5 @@ export function startChild(args: readonly string[]): ChildPipes {
     send(f);
     return next();
   };
-  return { next, send, request, endInput: () => child.stdin.end(), exit, trailingBytes: () => buffered.length, stderr: () => err };
+  return { next, send, request, endInput: () => child.stdin.end(), exit, trailingBytes: () => buffered.length, stderr: () => err, pid: child.pid! };
 }
