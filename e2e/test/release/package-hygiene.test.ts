@@ -5,8 +5,8 @@ import { PACKAGE_DIRS, PackageDir, packageRoot, packDryRun, PackReport, readMani
 
 /** Files every tarball must carry besides its build output. */
 const ALWAYS = ['LICENSE', 'README.md', 'package.json'];
-/** Extra non-build files a package ships. */
-const EXTRA: Partial<Record<PackageDir, string[]>> = { abi: ['abi.json', 'include/simpler/hdmr_abi.h'] };
+/** Extra non-build files a package ships (region-cli's bin must exist before dist/ is built, see its launcher). */
+const EXTRA: Partial<Record<PackageDir, string[]>> = { abi: ['abi.json', 'include/simpler/hdmr_abi.h'], 'region-cli': ['bin/simpler-region.js'] };
 /** Build output: JavaScript, declarations, and their maps. */
 const BUILD_OUTPUT = /^dist\/(?:[\w.-]+\/)*[\w.-]+\.(?:js|d\.ts|js\.map|d\.ts\.map)$/;
 /** Runtime dependencies outside the @simpler scope that a package may have. */
@@ -44,7 +44,7 @@ function sourceFiles(root: string, under = ''): string[] {
 describe.each(PACKAGE_DIRS)('@simpler/%s', (dir) => {
   const manifest = readManifest(dir);
 
-  it('packs only build output, README, LICENSE and package.json (abi: also its header and abi.json)', () => {
+  it('packs only build output, README, LICENSE and package.json (abi: also its header and abi.json; region-cli: its bin launcher)', () => {
     const files = report(dir).files.map((f) => f.path);
     const allowed = new Set([...ALWAYS, ...(EXTRA[dir] ?? [])]);
     expect(files.filter((f) => !allowed.has(f) && !BUILD_OUTPUT.test(f))).toEqual([]);

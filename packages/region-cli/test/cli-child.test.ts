@@ -1,74 +1,56 @@
-import { spawn } from 'node:child_process';
-import * as path from 'node:path';
-import { MAILBOX_BYTES, MailboxCommand, MailboxFrame, MailboxState } from '@simpler/abi';
-import { BIN, expectUsageError, runCli } from './cli-run';
+import { MailboxCommand, MailboxFrame, MailboxState } from '@simpler/abi';
+import { parseChipChildArgs } from '@simpler/region-core';
+import { killChildren, startChild } from './support/child-pipes';
 
-/** Drives `simpler-region child` over its pipes the way any L3 parent would: frames in, frames out. */
-function startChild(args: string[]): { next: () => Promise<MailboxFrame>; send: (f: MailboxFrame) => void; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [BIN, 'child', ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: path.resolve(__dirname, '..') });
-  let buffered = Buffer.alloc(0);
-  let err = '';
-  const waiting: (() => void)[] = [];
-  child.stdout.on('data', (c: Buffer) => {
-    buffered = Buffer.concat([buffered, c]);
-    waiting.splice(0).forEach((w) => w());
-  });
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const next = async (): Promise<MailboxFrame> => {
-    while (buffered.length < MAILBOX_BYTES) {
-      await Promise.race([new Promise<void>((r) => waiting.push(r)), exit.then(() => Promise.reject(new Error(`child exited: ${err}`)))]);
-    }
-    const frame = new MailboxFrame(Uint8Array.from(buffered.subarray(0, MAILBOX_BYTES)));
-    buffered = buffered.subarray(MAILBOX_BYTES);
-    return frame;
-  };
-  return { next, send: (f) => child.stdin.write(f.bytes), exit, stderr: () => err };
+/** What region-core's own parser says about a command line (the node entry point's words). */
+function refusal(args: readonly string[]): string {
+  try {
+    parseChipChildArgs(args);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return 'accepted';
 }
 
 describe('simpler-region child', () => {
+  afterEach(killChildren);
+
   it('speaks the spec section 9 protocol: init done, open, notify, wait, close, shutdown', async () => {
     const c = startChild(['--device-id', '0', '--backend', '@simpler/hal-sim']);
     const init = await c.next();
     expect(init.state).toBe(MailboxState.INIT_DONE);
 
-    const open = new MailboxFrame();
-    open.state = MailboxState.CONTROL_REQUEST;
-    open.command = MailboxCommand.OPEN;
-    open.setArg(0, 4096);
-    open.setArg(1, 2);
-    c.send(open);
-    const opened = await c.next();
+    const opened = await c.request((f) => {
+      f.command = MailboxCommand.OPEN;
+      f.setArg(0, 4096);
+      f.setArg(1, 2);
+    });
     expect({ state: opened.state, error: opened.error }).toEqual({ state: MailboxState.CONTROL_DONE, error: 0 });
     const handle = opened.result;
     expect(handle).not.toBe(0);
 
-    const notify = new MailboxFrame();
-    notify.state = MailboxState.CONTROL_REQUEST;
-    notify.command = MailboxCommand.NOTIFY;
-    notify.setArg(0, handle);
-    notify.setArg(1, 1);
-    notify.setArg(2, 5);
-    c.send(notify);
-    expect((await c.next()).error).toBe(0);
+    const notified = await c.request((f) => {
+      f.command = MailboxCommand.NOTIFY;
+      f.setArg(0, handle);
+      f.setArg(1, 1);
+      f.setArg(2, 5);
+    });
+    expect(notified.error).toBe(0);
 
-    const wait = new MailboxFrame();
-    wait.state = MailboxState.CONTROL_REQUEST;
-    wait.command = MailboxCommand.WAIT;
-    wait.setArg(0, handle);
-    wait.setArg(1, 1);
-    wait.setArg(2, 6);
-    wait.setArg(3, 0);
-    c.send(wait);
-    const missed = await c.next();
+    const missed = await c.request((f) => {
+      f.command = MailboxCommand.WAIT;
+      f.setArg(0, handle);
+      f.setArg(1, 1);
+      f.setArg(2, 6);
+      f.setArg(3, 0);
+    });
     expect(missed.error).toBe(-11); // EAGAIN: a probe for 6 while the slot holds 5
 
-    const close = new MailboxFrame();
-    close.state = MailboxState.CONTROL_REQUEST;
-    close.command = MailboxCommand.CLOSE;
-    close.setArg(0, handle);
-    c.send(close);
-    expect((await c.next()).error).toBe(0);
+    const closed = await c.request((f) => {
+      f.command = MailboxCommand.CLOSE;
+      f.setArg(0, handle);
+    });
+    expect(closed.error).toBe(0);
 
     const bye = new MailboxFrame();
     bye.state = MailboxState.SHUTDOWN;
@@ -85,11 +67,47 @@ describe('simpler-region child', () => {
     expect(await c.exit).toBe(1);
   });
 
-  it.each([
-    [['--backend', '@simpler/hal-sim'], '--device-id'],
-    [['--device-id', 'x', '--backend', '@simpler/hal-sim'], '--device-id'],
-    [['--device-id', '0'], '--backend'],
-  ])('usage error %j exits 2 naming %s', (args, flag) => {
-    expectUsageError(runCli(['child', ...args]), flag);
+  // docs/l3-protocol.md section 1: the child's command line is one, whichever entry point runs it.
+  describe('refuses the same command lines as chip-child-main.js: one init-failure frame (EINVAL), then exit 1', () => {
+    const sim = ['--backend', '@simpler/hal-sim'];
+    it.each([
+      [['--device-id', '0', '--device-id', '1', ...sim], '--device-id given twice'],
+      [['--device-id=0', '--device-id=1', ...sim], '--device-id given twice'],
+      [['--device-id', '0', ...sim, '--backend', '@simpler/hal-stub'], '--backend given twice'],
+      [['--device-id', '0', ...sim, '--segment-prefix', 'ab-', '--segment-prefix', 'cd-'], '--segment-prefix given twice'],
+      [['--device-id', '0', ...sim, '--backend-options', '{}', '--backend-options', '{}'], '--backend-options given twice'],
+      [sim, '--device-id'],
+      [['--device-id', 'x', ...sim], '--device-id'],
+      [['--device-id', '0x1', ...sim], '--device-id'],
+      [['--device-id', '4294967296', ...sim], '--device-id'],
+      [['--device-id', '0'], '--backend'],
+      [['--device-id', '0', ...sim, '--backend-options', '[1]'], '--backend-options'],
+      [['--device-id', '0', ...sim, '--segment-prefix', 'a/b'], 'segment prefix'],
+      [['--device-id', '0', ...sim, '--platform', 'a5sim'], '--platform'],
+      [['--device-id', '0', ...sim, 'extra'], 'extra'],
+      [['--device-id', '0', '--backend'], '--backend'],
+    ])('%j', async (args, mentions) => {
+      const c = startChild(args);
+      const first = await c.next();
+      expect({ state: first.state, error: first.error, command: first.command, result: first.result }).toEqual({
+        state: MailboxState.CONTROL_DONE,
+        error: -22,
+        command: 0,
+        result: 0,
+      });
+      expect(first.errorMessage).toContain(mentions);
+      // The very message region-core's own parser gives for this command line.
+      expect(first.errorMessage).toBe(`chip child init failed: ${refusal(args)}`);
+      expect(await c.exit).toBe(1);
+      expect(c.trailingBytes()).toBe(0);
+    });
+  });
+
+  it('accepts --flag=value and hands backend options and segment prefix on', async () => {
+    const c = startChild(['--device-id=3', '--backend=@simpler/hal-sim', '--backend-options={"platform":"a5sim"}', '--segment-prefix=cli-test-']);
+    const init = await c.next();
+    expect({ state: init.state, error: init.error, platform: init.name }).toEqual({ state: MailboxState.INIT_DONE, error: 0, platform: 'a5sim' });
+    c.endInput();
+    expect(await c.exit).toBe(0);
   });
 });
