@@ -6,11 +6,10 @@ import {
   computeRegionLayout,
   describe,
   requireU32,
-  rejectUnknownKeys,
   requireU64,
   toU64BigInt,
 } from '@simpler/abi';
-import { DEVICE_CONTEXT_OPTION_KEYS, WAIT_TUNING_KEYS } from '../options/option-keys';
+import { DEVICE_CONTEXT_OPTION_KEYS } from '../options/option-keys';
 import { backendFailure } from '../backend/backend-failure';
 import { checkBackend } from '../backend/check-backend';
 import { allocateChecked, initialiseRegion, releaseQuietly } from './region-allocation';
@@ -19,13 +18,13 @@ import { handleTokenOf, unknownHandleError } from './handle-tokens';
 import { RegionInfoRecord, RegionRecord, SLOT_STRIDE, createRegionRecord } from './region-record';
 import { RegionRegistry } from './region-registry';
 import {
-  DEFAULT_WAIT_TUNING,
   FIRST_SLICE_MS,
   WaitTuning,
+  checkWaitTuning,
   nextSlice,
   now,
-  sleepAsync,
-  sleepSync,
+  sleepOnSignal,
+  sleepOnSignalAsync,
   waitTimeoutError,
   waitWordAsync,
 } from './wait-strategy';
@@ -41,26 +40,6 @@ function noop(): void {}
 // Local bindings: the hot paths call them without a cross-module property load.
 const kindOf = typedArrayKind;
 const byteLengthOf = typedArrayByteLength;
-
-/**
- * Validates wait tuning overrides. A zero or negative slice would make an async wait re-arm a
- * zero-timeout `Atomics.waitAsync` in microtasks only, starving the event loop until the deadline.
- */
-function checkWaitTuning(overrides: unknown): WaitTuning {
-  if (overrides === undefined) return DEFAULT_WAIT_TUNING;
-  if (typeof overrides !== 'object' || overrides === null) {
-    throw new InvalidArgumentError(`waitTuning must be an object, got ${describe(overrides)}`);
-  }
-  rejectUnknownKeys(overrides, WAIT_TUNING_KEYS);
-  const tuning = { ...DEFAULT_WAIT_TUNING, ...overrides } as Record<keyof WaitTuning, unknown>;
-  for (const key of ['syncSpinUs', 'asyncSpinUs', 'maxSliceMs'] as const) {
-    const v = tuning[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (key === 'maxSliceMs' && v === 0)) {
-      throw new InvalidArgumentError(`waitTuning.${key} must be a finite number ${key === 'maxSliceMs' ? '> 0' : '>= 0'}, got ${describe(v)}`);
-    }
-  }
-  return tuning as unknown as WaitTuning;
-}
 
 /** A wait that did not complete at its first look. */
 interface PendingWait {
@@ -276,7 +255,7 @@ export class DeviceContext {
       if (time >= spinUntil) {
         const ms = slice < deadline - time ? slice : deadline - time;
         if (record.shared) Atomics.wait(record.signals, index, observed | 0, ms);
-        else sleepSync(ms);
+        else sleepOnSignal(this.backend.name, record.allocation, record.signalOffset + index * 4, observed, ms);
         slice = nextSlice(slice, this.tuning.maxSliceMs, Infinity);
       }
       observed = this.observe(record, index);
@@ -309,7 +288,7 @@ export class DeviceContext {
         if (time >= deadline) return this.settleAtDeadline(pending, time);
         const ms = slice < deadline - time ? slice : deadline - time;
         if (record.shared) await waitWordAsync(record.signals, index, observed | 0, ms);
-        else await sleepAsync(ms);
+        else await sleepOnSignalAsync(this.backend.name, record.allocation, record.signalOffset + index * 4, observed, ms);
         slice = nextSlice(slice, this.tuning.maxSliceMs, Infinity);
         // The region may have been closed (its memory released) while this wait slept.
         if (this.destroyed || this.registry.get(record.token) !== record) {
