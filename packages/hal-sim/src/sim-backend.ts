@@ -346,8 +346,11 @@ export class SimBackend implements RegionBackend {
    */
   private async shutDown(): Promise<void> {
     if (this.isReady && this.lost === 'the backend was destroyed') {
+      // A pending Atomics.waitAsync does not keep Node's event loop alive; this timer does.
+      const keepAlive = setTimeout(() => undefined, SHUTDOWN_GRACE_MS + 10);
       const r = waitAsync(this.control, CTL_SHUTDOWN_DONE, 0, SHUTDOWN_GRACE_MS);
       if (r.async) await r.value;
+      clearTimeout(keepAlive);
     }
     this.allocPort.close();
     await this.worker.terminate().then(
