@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DeviceAddress, DeviceMemory } from './device-memory';
-import { Mapping, mapAllocation } from './device-mapping';
+import { MapMessage, Mapping, mapAllocation } from './device-mapping';
 import { AllocMessage, CTL_SHUTDOWN_DONE, hexAddress } from './device-protocol';
 
 /** A device access outside every open allocation (or misaligned): aborts the kernel. */
@@ -27,6 +27,9 @@ const MAX_SLEEP_MS = 1;
  */
 export class DeviceAddressSpace implements DeviceMemory {
   private readonly mappings: Mapping[] = [];
+  // memfd allocations no kernel has touched yet, by base: mapped on first use, so regions that
+  // only the host (or another process) uses cost the device nothing.
+  private readonly unmapped = new Map<number, MapMessage>();
   private last: Mapping | undefined;
   /** First fault raised since {@link DeviceAddressSpace.takeFault}; survives a kernel catching the throw. */
   private fault: DeviceFault | undefined;
@@ -43,18 +46,20 @@ export class DeviceAddressSpace implements DeviceMemory {
   /** Applies one allocation-table message from the host. */
   apply(msg: AllocMessage): void {
     if (msg.type === 'map') {
-      // The device sees only the allocation itself, never the host's guard bytes around it.
-      const m = mapAllocation(msg, this.control);
-      if (m !== undefined) this.mappings.push(m);
+      if (msg.kind === 'memfd') this.unmapped.set(msg.base, msg);
+      else this.mappings.push(mapAllocation(msg, this.control));
       return;
     }
     this.last = undefined;
     if (msg.type === 'shutdown') {
       for (const m of this.mappings.splice(0)) m.unmap();
+      this.unmapped.clear();
       Atomics.store(this.control, CTL_SHUTDOWN_DONE, 1);
       Atomics.notify(this.control, CTL_SHUTDOWN_DONE);
       return;
     }
+    // Never mapped here: the host took its descriptor back when it released it.
+    if (this.unmapped.delete(msg.base)) return;
     const i = this.mappings.findIndex((m) => m.base === msg.base);
     if (i >= 0) this.mappings.splice(i, 1)[0].unmap();
   }
@@ -165,8 +170,8 @@ export class DeviceAddressSpace implements DeviceMemory {
       m = this.lookup(a);
     }
     if (m === undefined) throw this.raise(a, `${what} outside every open allocation`);
-    if (m.failure !== undefined) throw this.raise(a, `${what} in allocation ${span(m)}, which the device could not map (${m.failure})`);
     if (Atomics.load(m.live, 0) !== 1) throw this.raise(a, `${what} in released allocation ${span(m)}`);
+    if (m.failure !== undefined) throw this.raise(a, `${what} in allocation ${span(m)}, which the device could not map (${m.failure})`);
     if (a + n > m.end) throw this.raise(a, `${what} runs past the end of allocation ${span(m)}`);
     this.last = m;
     return m;
@@ -175,6 +180,14 @@ export class DeviceAddressSpace implements DeviceMemory {
   private lookup(a: number): Mapping | undefined {
     // Allocations are separated by unmapped gaps, so at most one can contain `a` (or end at it).
     for (const m of this.mappings) if (a >= m.base && a <= m.end) return m;
+    for (const msg of this.unmapped.values()) {
+      if (a >= msg.base && a <= msg.base + msg.byteLength) {
+        this.unmapped.delete(msg.base);
+        const m = mapAllocation(msg, this.control);
+        this.mappings.push(m);
+        return m;
+      }
+    }
     return undefined;
   }
 

@@ -31,7 +31,8 @@ export interface Mapping {
   unmap(): void;
 }
 
-type MapMessage = Extract<AllocMessage, { type: 'map' }>;
+/** A host message announcing an allocation. */
+export type MapMessage = Extract<AllocMessage, { type: 'map' }>;
 
 function noop(): void {}
 
@@ -62,10 +63,10 @@ function failedMapping(msg: MapMessage, failure: string): Mapping {
   return { base: msg.base, end: msg.base + msg.byteLength, u8: new Uint8Array(0), i32: empty, live: msg.cell, failure, wake: noop, sleep: noop, unmap: noop };
 }
 
-function memfdMapping(msg: Extract<MapMessage, { kind: 'memfd' }>): Mapping | undefined {
+function memfdMapping(msg: Extract<MapMessage, { kind: 'memfd' }>): Mapping {
   const cell = msg.cell;
-  // Released before we got here: the host closed the descriptor, and an unmap message follows.
-  if (Atomics.compareExchange(cell, CELL_HANDOFF, HANDOFF_PENDING, HANDOFF_DEVICE) !== HANDOFF_PENDING) return undefined;
+  // Released before we got here: the host closed the descriptor (and marked it not live).
+  if (Atomics.compareExchange(cell, CELL_HANDOFF, HANDOFF_PENDING, HANDOFF_DEVICE) !== HANDOFF_PENDING) return failedMapping(msg, 'released');
   const { shm, reason } = loadShm();
   let object: SharedMemoryObject | undefined;
   let mapping: SharedMapping | undefined;
@@ -113,7 +114,7 @@ function memfdMapping(msg: Extract<MapMessage, { kind: 'memfd' }>): Mapping | un
   };
 }
 
-/** The device's view of a newly mapped allocation, or undefined when the host already released it. */
-export function mapAllocation(msg: MapMessage, control: Int32Array): Mapping | undefined {
+/** The device's view of an allocation (an empty one, that faults, if the host already released it). */
+export function mapAllocation(msg: MapMessage, control: Int32Array): Mapping {
   return msg.kind === 'sab' ? sabMapping(msg, control) : memfdMapping(msg);
 }

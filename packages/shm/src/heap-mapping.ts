@@ -32,7 +32,9 @@ export function mapIntoHeap(libc: Libc, fd: number, bytes: number, offset: numbe
   const span = Math.ceil(bytes / pageSize) * pageSize;
   let buffer: ArrayBuffer;
   try {
-    buffer = new ArrayBuffer(span + pageSize - 1);
+    // Uninitialised (malloc, not calloc): the pages are about to be replaced, and touching
+    // them first would only add page faults and a costlier replacement.
+    buffer = Buffer.allocUnsafeSlow(span + pageSize - 1).buffer as ArrayBuffer;
   } catch (error) {
     throw new OutOfMemoryError(`cannot allocate an ArrayBuffer of ${span + pageSize - 1} bytes to map ${bytes} bytes into (${messageOf(error)})`, {
       cause: error,
