@@ -23,6 +23,10 @@ const DELAY_US = 3000;
 const nap = new Int32Array(new SharedArrayBuffer(4));
 const sleepMs = (ms) => Atomics.wait(nap, 0, 0, ms);
 const nowNs = () => Number(process.hrtime.bigint());
+// A fixed pseudo-random jitter (0-1 ms) on the publisher's delay, so a publish lands anywhere in
+// a polling sleeper's slice instead of always at the same phase of its backoff.
+let seed = 12345;
+const jitterMs = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 1000) / 1000;
 
 function percentiles(samples) {
   const s = Float64Array.from(samples).sort();
@@ -51,7 +55,7 @@ function hostToDevice(memory, wake) {
     const out = [];
     const words = wake ? undefined : rawSignals(ctx, h);
     for (let seq = 1; seq <= SAMPLES; seq++) {
-      sleepMs(DELAY_US / 1000);
+      sleepMs(DELAY_US / 1000 + jitterMs());
       const t0 = nowNs();
       if (words) Atomics.store(words, 0, seq);
       else ctx.notify(h, 0, seq);
