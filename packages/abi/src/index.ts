@@ -78,6 +78,7 @@ export type { KnownKeys } from './options/known-keys';
 export { BACKEND_ABI_VERSION } from './backend/region-backend';
 export type { RegionBackend } from './backend/region-backend';
 export type { BackendAllocation } from './backend/backend-allocation';
+export type { SharedAllocation, SharedWake, FutexWake } from './backend/shared-allocation';
 export type { BackendOptions, BackendFactory, BackendModule } from './backend/backend-module';
 export { renderCHeader, cTypeOf, isArrayField } from './codegen/render-c-header';
 export { renderAbiJson, abiDescription } from './codegen/render-abi-json';

@@ -1,15 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { DeviceAddress, DeviceMemory } from './device-memory';
-import { AllocMessage, CTL_DEVICE_SLEEPERS, hexAddress } from './device-protocol';
-
-/** One allocation as the device sees it. `live[0]` is cleared by the host's synchronous release. */
-interface Mapping {
-  readonly base: number;
-  readonly end: number;
-  readonly u8: Uint8Array;
-  readonly i32: Int32Array;
-  readonly live: Int32Array;
-}
+import { MapMessage, Mapping, mapAllocation } from './device-mapping';
+import { AllocMessage, CTL_SHUTDOWN_DONE, hexAddress } from './device-protocol';
 
 /** A device access outside every open allocation (or misaligned): aborts the kernel. */
 export class DeviceFault extends Error {
@@ -35,13 +27,16 @@ const MAX_SLEEP_MS = 1;
  */
 export class DeviceAddressSpace implements DeviceMemory {
   private readonly mappings: Mapping[] = [];
+  // memfd allocations no kernel has touched yet, by base: mapped on first use, so regions that
+  // only the host (or another process) uses cost the device nothing.
+  private readonly unmapped = new Map<number, MapMessage>();
   private last: Mapping | undefined;
   /** First fault raised since {@link DeviceAddressSpace.takeFault}; survives a kernel catching the throw. */
   private fault: DeviceFault | undefined;
 
   /**
    * `drain` synchronously applies allocation messages the host posted but the device has not
-   * seen yet; `control` is the control block shared with the host (sleeper count).
+   * seen yet; `control` is the control block shared with the host (sleeper count, shutdown).
    */
   constructor(
     private readonly drain: () => void,
@@ -51,20 +46,22 @@ export class DeviceAddressSpace implements DeviceMemory {
   /** Applies one allocation-table message from the host. */
   apply(msg: AllocMessage): void {
     if (msg.type === 'map') {
-      // The device sees only the allocation itself, never the host's guard bytes around it.
-      const len = msg.byteLength;
-      this.mappings.push({
-        base: msg.base,
-        end: msg.base + len,
-        u8: new Uint8Array(msg.memory, msg.byteOffset, len),
-        i32: new Int32Array(msg.memory, msg.byteOffset, Math.floor(len / 4)),
-        live: msg.live,
-      });
+      if (msg.kind === 'memfd') this.unmapped.set(msg.base, msg);
+      else this.mappings.push(mapAllocation(msg, this.control));
       return;
     }
-    const i = this.mappings.findIndex((m) => m.base === msg.base);
-    if (i >= 0) this.mappings.splice(i, 1);
     this.last = undefined;
+    if (msg.type === 'shutdown') {
+      for (const m of this.mappings.splice(0)) m.unmap();
+      this.unmapped.clear();
+      Atomics.store(this.control, CTL_SHUTDOWN_DONE, 1);
+      Atomics.notify(this.control, CTL_SHUTDOWN_DONE);
+      return;
+    }
+    // Never mapped here: the host took its descriptor back when it released it.
+    if (this.unmapped.delete(msg.base)) return;
+    const i = this.mappings.findIndex((m) => m.base === msg.base);
+    if (i >= 0) this.mappings.splice(i, 1)[0].unmap();
   }
 
   /** Returns and clears the first fault since the last call. */
@@ -86,7 +83,7 @@ export class DeviceAddressSpace implements DeviceMemory {
     const idx = this.wordIndex(m, a, 'store32');
     requireU32(value, 'store32Release value');
     Atomics.store(m.i32, idx, value | 0);
-    Atomics.notify(m.i32, idx);
+    m.wake(idx);
   }
 
   waitU32AtLeast(addr: DeviceAddress, target: number, timeoutUs: number): boolean {
@@ -107,16 +104,15 @@ export class DeviceAddressSpace implements DeviceMemory {
     let sleepMs = FIRST_SLEEP_MS;
     for (;;) {
       if (Atomics.load(i32, idx) >>> 0 >= target) return true;
+      // Released allocations of other regions are given back while this kernel waits.
+      this.drain();
       // The host may release the range while we sleep: a late access is a fault, not a crash.
       if (Atomics.load(m.live, 0) !== 1) throw this.raise(a, `wait on u32 in released allocation ${span(m)}`);
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      // Announce the sleep before the last look at the word: with sequentially consistent
-      // atomics, a host store either is seen here or sees the announcement and notifies.
-      Atomics.add(this.control, CTL_DEVICE_SLEEPERS, 1);
-      const v = Atomics.load(i32, idx);
-      if (v >>> 0 < target) Atomics.wait(i32, idx, v, Math.min(sleepMs, left));
-      Atomics.sub(this.control, CTL_DEVICE_SLEEPERS, 1);
+      // The mapping announces the sleep before its last look at the word: with sequentially
+      // consistent atomics, a publisher either is seen there or sees the announcement and wakes it.
+      m.sleep(idx, target, Math.min(sleepMs, left));
       sleepMs = Math.min(sleepMs * 2, MAX_SLEEP_MS);
     }
   }
@@ -175,6 +171,7 @@ export class DeviceAddressSpace implements DeviceMemory {
     }
     if (m === undefined) throw this.raise(a, `${what} outside every open allocation`);
     if (Atomics.load(m.live, 0) !== 1) throw this.raise(a, `${what} in released allocation ${span(m)}`);
+    if (m.failure !== undefined) throw this.raise(a, `${what} in allocation ${span(m)}, which the device could not map (${m.failure})`);
     if (a + n > m.end) throw this.raise(a, `${what} runs past the end of allocation ${span(m)}`);
     this.last = m;
     return m;
@@ -183,6 +180,14 @@ export class DeviceAddressSpace implements DeviceMemory {
   private lookup(a: number): Mapping | undefined {
     // Allocations are separated by unmapped gaps, so at most one can contain `a` (or end at it).
     for (const m of this.mappings) if (a >= m.base && a <= m.end) return m;
+    for (const msg of this.unmapped.values()) {
+      if (a >= msg.base && a <= msg.base + msg.byteLength) {
+        this.unmapped.delete(msg.base);
+        const m = mapAllocation(msg, this.control);
+        this.mappings.push(m);
+        return m;
+      }
+    }
     return undefined;
   }
 

@@ -19,6 +19,8 @@ export const CTL_FAIL_COUNT = 3;
  * `wakeSignal` hook pays for `Atomics.notify` only when it is non-zero.
  */
 export const CTL_DEVICE_SLEEPERS = 4;
+/** Set to 1 by the device once it unmapped everything after a `shutdown` message (the host waits for it before terminating). */
+export const CTL_SHUTDOWN_DONE = 5;
 /** Byte offset of the failure message inside the control block. */
 export const CTL_FAIL_MESSAGE_OFFSET = 64;
 /** Capacity of the failure message. */
@@ -34,18 +36,55 @@ export interface DeviceThreadData {
   readonly deviceId: number;
 }
 
+// Int32 word indices of an allocation's cell: a small SharedArrayBuffer shared by host and device.
+/** 1 while the allocation is open; the host's synchronous release sets 0 (later device accesses fault). */
+export const CELL_LIVE = 0;
+/** Who owns the descriptor in a `memfd` map message: {@link HANDOFF_PENDING}, then device or host. */
+export const CELL_HANDOFF = 1;
+/** Bumped and notified to wake host threads sleeping in `sleepSignal` (memfd memory). */
+export const CELL_DOORBELL = 2;
+/** Number of host threads asleep on the doorbell; publishers ring it only when not 0. */
+export const CELL_HOST_SLEEPERS = 3;
+/** Bytes of a cell. */
+export const CELL_BYTES = 16;
+/** The descriptor of a `memfd` map message is not taken yet. */
+export const HANDOFF_PENDING = 0;
+/** The device took the descriptor: it maps it, then closes it. */
+export const HANDOFF_DEVICE = 1;
+/** The host took it back (released before the device got to it) and closed it. */
+export const HANDOFF_HOST = 2;
+
+/** Byte offset, in a memfd allocation's object, of the int32 count of futex sleepers (device or another process). */
+export const SLEEPERS_OFFSET = 0;
+/** Bytes before the first guard byte (or the region) of a memfd allocation that hold its control words. */
+export const MEMFD_CONTROL_BYTES = 64;
+
 /** Host → device, on the allocation port (drained synchronously by the device on a miss). */
 export type AllocMessage =
   | {
       readonly type: 'map';
+      readonly kind: 'sab';
       readonly base: number;
       readonly memory: SharedArrayBuffer;
-      readonly live: Int32Array;
+      readonly cell: Int32Array;
       /** Where the allocation starts inside `memory` and how long it is (guard bytes lie outside). */
       readonly byteOffset: number;
       readonly byteLength: number;
     }
-  | { readonly type: 'unmap'; readonly base: number };
+  | {
+      readonly type: 'map';
+      readonly kind: 'memfd';
+      readonly base: number;
+      /** A duplicate descriptor of the object, owned by whoever wins {@link CELL_HANDOFF}. */
+      readonly fd: number;
+      readonly cell: Int32Array;
+      /** Where the allocation starts inside the object (a page boundary) and how long it is. */
+      readonly byteOffset: number;
+      readonly byteLength: number;
+    }
+  | { readonly type: 'unmap'; readonly base: number }
+  /** Unmap everything and set {@link CTL_SHUTDOWN_DONE}: the backend is being destroyed. */
+  | { readonly type: 'shutdown' };
 
 /** Host → device, on the thread's main port, in launch order. */
 export type DeviceCommand =

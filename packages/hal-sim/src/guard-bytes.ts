@@ -45,21 +45,22 @@ function patternAt(distance: number): number {
 
 /**
  * The guards of one allocation: `guard` bytes before and after `length` bytes of region, all in
- * the same SharedArrayBuffer, so a host-side overrun of the region view lands in them.
+ * the same memory, so a host-side overrun of the region view lands in them.
  */
 export class GuardedBlock {
   /** The region view handed to the core (excludes the guards). */
   readonly view: Uint8Array;
   private readonly all: Uint8Array;
 
+  /** `all` is the guards and the region together: `guard + length + guard` bytes. */
   constructor(
-    memory: SharedArrayBuffer,
+    all: Uint8Array,
     private readonly guard: number,
     private readonly length: number,
     private readonly deviceBase: bigint,
   ) {
-    this.all = new Uint8Array(memory);
-    this.view = new Uint8Array(memory, guard, length);
+    this.all = all;
+    this.view = all.subarray(guard, guard + length);
     for (let d = 0; d < guard; d++) {
       this.all[guard - 1 - d] = patternAt(d);
       this.all[guard + length + d] = patternAt(d);

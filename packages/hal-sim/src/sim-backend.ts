@@ -9,19 +9,21 @@ import {
   InvalidArgumentError,
   OutOfMemoryError,
   RegionBackend,
+  UnsupportedError,
   U64_MAX,
   knownKeys,
   rejectUnknownKeys,
 } from '@simpler/abi';
 import {
   AllocMessage,
+  CELL_LIVE,
   CTL_BYTES,
   CTL_COMPLETED,
-  CTL_DEVICE_SLEEPERS,
   CTL_FAIL_COUNT,
   CTL_FAIL_LEN,
   CTL_FAIL_MESSAGE_OFFSET,
   CTL_FAIL_STATE,
+  CTL_SHUTDOWN_DONE,
   DEVICE_ADDRESS_BASE,
   DEVICE_ADDRESS_LIMIT,
   DEVICE_ALLOCATION_ALIGN,
@@ -31,6 +33,10 @@ import {
 } from './device-protocol';
 import { ROUND_TRIP_KERNEL } from './round-trip-kernel';
 import { GuardReport, GuardViolation, GuardedBlock, guardSizeOf } from './guard-bytes';
+import { allocateMemfdMemory } from './memfd-memory';
+import { RegionMemory, RegionRequest } from './region-memory';
+import { allocateSabMemory } from './sab-memory';
+import { ShmModule, loadShm } from './shm-loader';
 
 /** Package name of the simulator backend, as the core checks it. */
 export const BACKEND_NAME = '@simpler/hal-sim';
@@ -48,15 +54,23 @@ export interface SimBackendOptions extends BackendOptions {
    * the same shared memory; `checkGuards()` reports any that changed. Default 0 (no guards).
    */
   readonly guardBytes?: number;
+  /**
+   * Where region memory lives. `'memfd'` (the default where `@simpler/shm` works: Linux): one
+   * anonymous shared memory object per allocation, shareable with another process and given
+   * back at release. `'sab'` (the default elsewhere): a SharedArrayBuffer, given back only when
+   * the garbage collectors of both threads drop it.
+   */
+  readonly memory?: SimMemory;
 }
 
+/** Kinds of simulator region memory (see {@link SimBackendOptions.memory}). */
+export type SimMemory = 'memfd' | 'sab';
+
 /** The options {@link createBackend} knows; any other key is `EINVAL` (a typo must not run as if absent). */
-const SIM_OPTION_KEYS = knownKeys<Required<Pick<SimBackendOptions, 'deviceId' | 'platform' | 'kernels' | 'guardBytes'>>>(`${BACKEND_NAME} backendOptions`, {
-  deviceId: true,
-  platform: true,
-  kernels: true,
-  guardBytes: true,
-});
+const SIM_OPTION_KEYS = knownKeys<Required<Pick<SimBackendOptions, 'deviceId' | 'platform' | 'kernels' | 'guardBytes' | 'memory'>>>(
+  `${BACKEND_NAME} backendOptions`,
+  { deviceId: true, platform: true, kernels: true, guardBytes: true, memory: true },
+);
 
 // Node 20 has Atomics.waitAsync; the ES2022 lib typings do not.
 type WaitAsync = (
@@ -67,13 +81,25 @@ type WaitAsync = (
 ) => { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 const SYNC_POLL_MS = 200;
+// How long destroy() lets the device give its mappings back before the thread is terminated.
+const SHUTDOWN_GRACE_MS = 1000;
 const decoder = new TextDecoder();
 
+/** The memory kind to use, or `ENOTSUP`/`EINVAL` for one that cannot be. */
+function memoryOf(value: unknown): { kind: SimMemory; shm?: ShmModule } {
+  const { shm, reason } = loadShm();
+  if (value === undefined) return shm !== undefined ? { kind: 'memfd', shm } : { kind: 'sab' };
+  if (value === 'sab') return { kind: 'sab' };
+  if (value !== 'memfd') throw new InvalidArgumentError(`createBackend: memory must be 'memfd' or 'sab', got ${String(value)}`);
+  if (shm === undefined) throw new UnsupportedError(`createBackend: memory 'memfd' is not available: ${reason}`);
+  return { kind: 'memfd', shm };
+}
+
 /**
- * The simulator backend: region memory is a zero-filled `SharedArrayBuffer` shared with one
- * simulated device running on a `worker_threads` thread, which addresses it only through its own
- * device address space. Memory is coherent and Atomics are sequentially consistent, so there are
- * no flush/invalidate hooks.
+ * The simulator backend: region memory is zero-filled shared memory (a memfd per allocation, or
+ * a `SharedArrayBuffer` where that is unavailable) shared with one simulated device running on a
+ * `worker_threads` thread, which addresses it only through its own device address space. Memory
+ * is coherent and Atomics are sequentially consistent, so there are no flush/invalidate hooks.
  *
  * @example
  * const backend = await createBackend({ deviceId: 0, platform: 'a2a3sim' });
@@ -93,13 +119,17 @@ export class SimBackend implements RegionBackend {
   readonly platform: string;
   /** The simulated device's id. */
   readonly deviceId: number;
+  /** Where region memory lives: `'memfd'` (shareable, given back at release) or `'sab'`. */
+  readonly memory: SimMemory;
 
+  private readonly shm: ShmModule | undefined;
   private readonly worker: Worker;
   private readonly allocPort: MessagePort;
   private readonly control: Int32Array;
   private readonly controlBytes: Uint8Array;
   private readonly kernelNames = new Set<string>([ROUND_TRIP_KERNEL]);
-  private readonly liveFlags = new Set<Int32Array>();
+  // Release functions of the allocations not released yet: destroy() runs them.
+  private readonly unreleased = new Set<() => void>();
   private readonly guardSize: number;
   private readonly guarded = new Set<GuardedBlock>();
   private readonly releasedViolations: GuardViolation[] = [];
@@ -132,6 +162,9 @@ export class SimBackend implements RegionBackend {
       throw new InvalidArgumentError(`createBackend: kernels must be an object of name → module path, got ${String(kernels)}`);
     }
     this.guardSize = guardSizeOf(options.guardBytes);
+    const memory = memoryOf(options.memory);
+    this.memory = memory.kind;
+    this.shm = memory.shm;
     const script = deviceThreadScript();
     this.platform = platform;
     this.deviceId = deviceId;
@@ -141,7 +174,8 @@ export class SimBackend implements RegionBackend {
     const channel = new MessageChannel();
     this.allocPort = channel.port1;
     const workerData: DeviceThreadData = { control: shared, allocPort: channel.port2, platform, deviceId };
-    this.worker = new Worker(script, { workerData, transferList: [channel.port2] });
+    // The device closes descriptors the host duplicated for it: not "unmanaged" ones of its own.
+    this.worker = new Worker(script, { workerData, transferList: [channel.port2], trackUnmanagedFds: false });
     this.started = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (ev: DeviceEvent) => {
         if (ev.type !== 'ready') return;
@@ -181,62 +215,33 @@ export class SimBackend implements RegionBackend {
     if (totalBytes > DEVICE_ADDRESS_LIMIT - base) {
       throw new OutOfMemoryError(`allocate: ${totalBytes} bytes do not fit in the simulated device address space`);
     }
-    const guard = this.guardSize;
-    let memory: SharedArrayBuffer;
-    try {
-      memory = new SharedArrayBuffer(totalBytes + 2 * guard);
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      if (e instanceof RangeError) {
-        throw new OutOfMemoryError(`allocate: cannot allocate ${totalBytes} bytes of shared memory (${why})`, { cause: e });
-      }
-      throw new BackendError(`allocate: shared memory of ${totalBytes} bytes failed (${why})`, { cause: e });
-    }
-    // Views first, before anything is published: a buffer larger than a typed array can view
-    // (4 GiB on Node 20) is an allocation this backend cannot satisfy.
-    let block: GuardedBlock | undefined;
-    let bytes: Uint8Array;
-    let words: Int32Array;
-    try {
-      block = guard > 0 ? new GuardedBlock(memory, guard, totalBytes, BigInt(base)) : undefined;
-      bytes = block ? block.view : new Uint8Array(memory);
-      // Division, not `>> 2`: shifts wrap at 2^31 bytes.
-      words = new Int32Array(memory, 0, Math.floor(memory.byteLength / 4));
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      throw new OutOfMemoryError(`allocate: cannot view ${totalBytes} bytes of shared memory (${why})`, { cause: e });
-    }
+    const request: RegionRequest = { base, totalBytes, guard: this.guardSize, control: this.control };
+    const memory: RegionMemory = this.shm !== undefined ? allocateMemfdMemory(this.shm, request) : allocateSabMemory(request);
     // Bases are never reused, and an unmapped gap follows each allocation so overruns fault.
     this.nextDeviceBase = alignUp(base + totalBytes + DEVICE_ALLOCATION_ALIGN, DEVICE_ALLOCATION_ALIGN);
-    const live = new Int32Array(new SharedArrayBuffer(4));
-    live[0] = 1;
-    this.liveFlags.add(live);
-    this.postAlloc({ type: 'map', base, memory, live, byteOffset: guard, byteLength: totalBytes });
+    this.postAlloc(memory.message);
+    const block = memory.block;
     if (block) this.guarded.add(block);
     let released = false;
-    const control = this.control;
-    return {
-      bytes,
-      hostBase: 0n,
-      deviceBase: BigInt(base),
-      // Atomics.notify costs ~40 ns even when nobody sleeps; wake the device only when it does.
-      wakeSignal: (offset: number) => {
-        if (Atomics.load(control, CTL_DEVICE_SLEEPERS) !== 0) Atomics.notify(words, Math.floor((guard + offset) / 4));
-      },
-      release: () => {
-        if (released) return;
-        released = true;
-        if (block) {
-          // Checked now: once released, nobody can look at these guards again.
-          block.collect(this.releasedViolations);
-          this.guarded.delete(block);
-        }
-        // Synchronous from the host's view: from here on, any device access to the range faults.
-        Atomics.store(live, 0, 0);
-        this.liveFlags.delete(live);
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.unreleased.delete(release);
+      if (block) {
+        // Checked now: once released, nobody can look at these guards again.
+        block.collect(this.releasedViolations);
+        this.guarded.delete(block);
+      }
+      // Synchronous from the host's view: from here on, any device access to the range faults.
+      Atomics.store(memory.cell, CELL_LIVE, 0);
+      try {
+        memory.free();
+      } finally {
         this.postAlloc({ type: 'unmap', base });
-      },
+      }
     };
+    this.unreleased.add(release);
+    return { bytes: memory.bytes, hostBase: 0n, deviceBase: BigInt(base), ...memory.hooks, release };
   }
 
   /**
@@ -321,16 +326,37 @@ export class SimBackend implements RegionBackend {
   /** Terminates the device thread and unmaps everything; idempotent. Later calls are `EINVAL`. */
   destroy(): Promise<void> {
     if (this.destroying !== undefined) return this.destroying;
-    for (const live of this.liveFlags) Atomics.store(live, 0, 0);
-    this.liveFlags.clear();
+    for (const release of [...this.unreleased]) {
+      try {
+        release();
+      } catch {
+        // The memory was given back as far as it could be; destroy goes on.
+      }
+    }
     this.lost ??= 'the backend was destroyed';
     Atomics.notify(this.control, CTL_COMPLETED);
+    this.allocPort.postMessage({ type: 'shutdown' } satisfies AllocMessage);
+    this.destroying = this.shutDown();
+    return this.destroying;
+  }
+
+  /**
+   * Lets an idle device give its own mappings back before its thread goes: terminating an
+   * isolate frees its buffers whether or not their pages are still mapped shared.
+   */
+  private async shutDown(): Promise<void> {
+    if (this.isReady && this.lost === 'the backend was destroyed') {
+      // A pending Atomics.waitAsync does not keep Node's event loop alive; this timer does.
+      const keepAlive = setTimeout(() => undefined, SHUTDOWN_GRACE_MS + 10);
+      const r = waitAsync(this.control, CTL_SHUTDOWN_DONE, 0, SHUTDOWN_GRACE_MS);
+      if (r.async) await r.value;
+      clearTimeout(keepAlive);
+    }
     this.allocPort.close();
-    this.destroying = this.worker.terminate().then(
+    await this.worker.terminate().then(
       () => undefined,
       () => undefined,
     );
-    return this.destroying;
   }
 
   private requireOpen(op: string): void {

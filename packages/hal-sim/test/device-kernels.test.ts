@@ -205,7 +205,7 @@ describe('concurrency', () => {
       // Allocate only once the kernel is running, so the device learns of it mid-kernel.
       expect(hostWait(a, 16, 1, 10_000)).toBe(true);
       late = b.allocate(64);
-      const w = new Uint32Array(a.bytes.buffer);
+      const w = new Uint32Array(a.bytes.buffer, a.bytes.byteOffset, 16);
       w[2] = Number(late.deviceBase % 2n ** 32n);
       w[3] = Number(late.deviceBase / 2n ** 32n);
       hostNotify(a, 0, 1);

@@ -1,16 +1,17 @@
 import { BackendAllocation } from '@simpler/abi';
 import { SimBackend, createBackend } from '../src';
-import { DATA, SIGNAL0, SIGNAL1, firstWrongOutput, hostNotify, hostWait, roundTripBytes, writePayload } from './support/host-side';
+import { DATA, MEMORIES, SIGNAL0, SIGNAL1, firstWrongOutput, hostNotify, hostWait, roundTripBytes, writePayload } from './support/host-side';
 
 function args(a: BackendAllocation, seq: number, n: number, timeoutUs?: number): bigint[] {
   const base = [a.deviceBase + BigInt(DATA), a.deviceBase + BigInt(SIGNAL0), BigInt(seq), BigInt(n)];
   return timeoutUs === undefined ? base : [...base, BigInt(timeoutUs)];
 }
 
-describe('round-trip kernel (spec 11) with the host side done by hand', () => {
+describe.each(MEMORIES)('round-trip kernel (spec 11) with the host side done by hand, %s memory', (memory) => {
   let backend: SimBackend;
   beforeAll(async () => {
-    backend = await createBackend({ deviceId: 0 });
+    backend = await createBackend({ deviceId: 0, memory });
+    expect(backend.memory).toBe(memory);
   });
   afterAll(async () => {
     await backend.destroy();

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { BACKEND_ABI_VERSION, isRegionError } from '@simpler/abi';
 import { BACKEND_NAME, DEVICE_ADDRESS_BASE, DEVICE_ALLOCATION_ALIGN, SimBackend, createBackend } from '../src';
-import { SIGNAL0, hostNotify } from './support/host-side';
+import { MEMORIES, SIGNAL0, hostNotify } from './support/host-side';
 
 describe('SimBackend creation', () => {
   it.each(['a2a3sim', 'a5sim'])('platform %s: name, abiVersion, platform, deviceId', async (platform) => {
@@ -49,7 +49,7 @@ describe('SimBackend creation failures', () => {
   it.each([['guardbytes'], ['kernel'], ['platfrom'], ['transport']])('an unknown option %p is EINVAL naming it and the known ones', async (key) => {
     await expect(createBackend({ deviceId: 0, [key]: 1 })).rejects.toMatchObject({
       code: 'EINVAL',
-      message: `@simpler/hal-sim backendOptions: unknown option "${key}"; known options: deviceId, platform, kernels, guardBytes`,
+      message: `@simpler/hal-sim backendOptions: unknown option "${key}"; known options: deviceId, platform, kernels, guardBytes, memory`,
     });
   });
 
@@ -64,10 +64,10 @@ describe('SimBackend creation failures', () => {
   });
 });
 
-describe('SimBackend allocations', () => {
+describe.each(MEMORIES)('SimBackend allocations, %s memory', (memory) => {
   let b: SimBackend;
   beforeAll(async () => {
-    b = await createBackend({ deviceId: 0 });
+    b = await createBackend({ deviceId: 0, memory });
   });
   afterAll(() => b.destroy());
 
@@ -75,7 +75,8 @@ describe('SimBackend allocations', () => {
     for (const size of [1, 63, 64, 4096, 100_000]) {
       const a = b.allocate(size);
       expect(a.bytes.length).toBe(size);
-      expect(a.bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(Object.prototype.toString.call(a.bytes.buffer)).toBe(memory === 'sab' ? '[object SharedArrayBuffer]' : '[object ArrayBuffer]');
+      expect(a.share === undefined).toBe(memory === 'sab');
       expect(a.bytes.every((x) => x === 0)).toBe(true);
       expect(a.hostBase).toBe(0n);
       expect(a.deviceBase).toBeGreaterThanOrEqual(BigInt(DEVICE_ADDRESS_BASE));

@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, ftruncateSync, Stats } from 'node:fs';
 import { BackendError, InvalidArgumentError, describe } from '@simpler/abi';
 import { fsCallError, syscallError } from './errors';
-import { MAP_FAILED, MAP_SHARED, MFD_CLOEXEC, PROT_READ_WRITE } from './native/libc';
+import { HeapPlacement, mapIntoHeap } from './heap-mapping';
+import { F_DUPFD_CLOEXEC, FALLOC_PUNCH_HOLE, MAP_FAILED, MAP_SHARED, MFD_CLOEXEC, PROT_READ_WRITE } from './native/libc';
 import { requireLibc, systemPageSize } from './platform';
 import { MappedRange, SharedMapping } from './shared-mapping';
 import { checkByteCount, checkDebugName, checkFd } from './validate';
@@ -10,6 +11,18 @@ import { checkByteCount, checkDebugName, checkFd } from './validate';
 export interface SharedMemoryCreateOptions {
   /** Shown as `/memfd:<debugName> (deleted)` in `/proc/<pid>/maps`; never a file-system name. */
   readonly debugName?: string;
+}
+
+/** Options of `SharedMemoryObject.map`. */
+export interface SharedMapOptions {
+  /**
+   * `'native'` (default): a fresh address range, shown to JavaScript through `koffi.view`, which
+   * V8 does not count; it is unmapped once its buffer is collected after `unmap`. `'heap'`: the
+   * object is mapped over the pages of an `ArrayBuffer` that V8 allocates and counts, so its
+   * garbage collector sees the memory and gives the range back when it collects the buffer
+   * after `unmap`. A heap mapping is pinned until `unmap`: one never unmapped stays to the exit.
+   */
+  readonly backing?: 'native' | 'heap';
 }
 
 const DEFAULT_DEBUG_NAME = 'simpler-shm';
@@ -106,16 +119,25 @@ export class SharedMemoryObject {
    * Maps `length` bytes from `offset` (a multiple of the page size) read/write and shared; by
    * default the whole object from `offset`. The range must lie inside the current size.
    */
-  map(length?: number, offset = 0): SharedMapping {
+  map(length?: number, offset = 0, options: SharedMapOptions = {}): SharedMapping {
     this.#checkOpen('map');
     const libc = requireLibc('SharedMemoryObject.map');
     checkByteCount('offset', offset, 0);
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`options must be an object, got ${describe(options)}`);
+    const backing = options.backing ?? 'native';
+    if (backing !== 'native' && backing !== 'heap') throw new InvalidArgumentError(`backing must be 'native' or 'heap', got ${describe(backing)}`);
     const pageSize = systemPageSize();
     if (offset % pageSize !== 0) throw new InvalidArgumentError(`offset must be a multiple of the page size ${pageSize}, got ${offset}`);
     const size = this.size;
     const bytes = length === undefined ? size - offset : checkByteCount('length', length, 1);
     if (bytes <= 0 || offset + bytes > size) {
       throw new InvalidArgumentError(`mapping ${length === undefined ? 'the rest' : bytes + ' bytes'} at offset ${offset} does not fit in an object of ${size} bytes`);
+    }
+    if (backing === 'heap') {
+      const heap: HeapPlacement = mapIntoHeap(libc, this.fd, bytes, offset, pageSize);
+      const range: MappedRange = { address: heap.address, length: bytes, live: this.#live, heap };
+      this.#live.set(range, offset + bytes);
+      return new SharedMapping(range, heap.buffer, offset);
     }
     const address = libc.mmap(null, bytes, PROT_READ_WRITE, MAP_SHARED, this.fd, offset);
     // koffi.view over MAP_FAILED or null would abort the process: check before viewing.
@@ -132,6 +154,34 @@ export class SharedMemoryObject {
     const range: MappedRange = { address, length: bytes, live: this.#live };
     this.#live.set(range, offset + bytes);
     return new SharedMapping(range, buffer, offset);
+  }
+
+  /**
+   * A second object over the same memory with its own close-on-exec descriptor (`fcntl
+   * F_DUPFD_CLOEXEC`): each is closed on its own, e.g. by another thread that maps it later.
+   */
+  dup(): SharedMemoryObject {
+    this.#checkOpen('dup');
+    const libc = requireLibc('SharedMemoryObject.dup');
+    const fd = libc.fcntl(this.fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) throw syscallError('fcntl', libc.errnoName(libc.errno()), `F_DUPFD_CLOEXEC of fd ${this.fd}`);
+    return new SharedMemoryObject(fd);
+  }
+
+  /**
+   * Frees the pages of `[offset, offset + length)` at once (`fallocate` punching a hole; the size
+   * stays): every mapping of the object, in any process, reads zeros there afterwards, and a
+   * later write allocates a fresh page. By default the whole object from `offset`.
+   */
+  discard(offset = 0, length?: number): void {
+    this.#checkOpen('discard');
+    const libc = requireLibc('SharedMemoryObject.discard');
+    checkByteCount('offset', offset, 0);
+    const bytes = length === undefined ? Math.max(0, this.size - offset) : checkByteCount('length', length, 0);
+    if (bytes === 0) return;
+    if (libc.fallocate(this.fd, FALLOC_PUNCH_HOLE, offset, bytes) !== 0) {
+      throw syscallError('fallocate', libc.errnoName(libc.errno()), `punching ${bytes} bytes at offset ${offset} of fd ${this.fd}`);
+    }
   }
 
   /** Closes the descriptor; mappings stay valid. Idempotent; other methods then throw `EINVAL`. */

@@ -1,3 +1,5 @@
+import { SharedAllocation } from './shared-allocation';
+
 /**
  * Device-visible memory for one region, as a backend hands it to the core.
  * The core owns its lifetime: it calls `release` exactly once.
@@ -26,6 +28,27 @@ export interface BackendAllocation {
    * `Atomics.notify`, which costs ~40 ns per notify whether anyone sleeps or not.
    */
   wakeSignal?(offset: number): void;
-  /** Releases the host mapping and the device memory. Called once; must not throw for a valid allocation. */
+  /**
+   * For memory that is not a `SharedArrayBuffer` (no `Atomics.wait` there): blocks the calling
+   * thread until the u32 signal word at byte `offset` may no longer hold `observed`, or
+   * `timeoutMs` passed; returning early is fine (the core looks again). Whoever publishes (the
+   * device, or the core through `wakeSignal`) must wake it. Absent: the core sleeps and polls.
+   */
+  sleepSignal?(offset: number, observed: number, timeoutMs: number): void;
+  /**
+   * {@link sleepSignal} without blocking the thread: settles under the same conditions
+   * (`undefined` means "look again now"). Absent: the core polls on timers.
+   */
+  sleepSignalAsync?(offset: number, observed: number, timeoutMs: number): Promise<void> | undefined;
+  /**
+   * Optional: describes how another process maps exactly these bytes (see
+   * {@link SharedAllocation}). Absent: the memory cannot be shared and stays with its owner.
+   * `EINVAL` after `release`.
+   */
+  share?(): SharedAllocation;
+  /**
+   * Releases the host mapping and the device memory at once. Called once; must not throw for a
+   * valid allocation. Pending `sleepSignal`/`sleepSignalAsync` calls return promptly.
+   */
   release(): void;
 }

@@ -7,6 +7,8 @@ import { BACKEND_ABI_VERSION } from '../backend/region-backend';
 import type { BackendAllocation } from '../backend/backend-allocation';
 import type { RegionBackend } from '../backend/region-backend';
 import { isRegionError } from '../errors';
+import { publish, waitAtLeast, wordsOf } from './host-signals';
+import { MapShared, describeShareContract } from './share-contract';
 
 type Body = () => void | Promise<void>;
 /** The slice of a test runner the suite needs (Jest, Vitest and node:test-style globals fit). */
@@ -23,6 +25,13 @@ export interface BackendContractExpectations {
   readonly supported: boolean;
   /** Whether to run the spec-11 round-trip kernel on the device; defaults to `supported`. */
   readonly roundTrip?: boolean;
+  /**
+   * Whether allocations offer `share()`: true (required), false (must be absent), undefined
+   * (checked when present).
+   */
+  readonly share?: boolean;
+  /** Maps a shared allocation a second time; the suite then also drives the device through it. */
+  readonly mapShared?: MapShared;
 }
 
 // Region-like layout used by the round trip: header, signal slots 0 and 1, then data.
@@ -33,17 +42,6 @@ const DATA = 192;
 function expectCode(err: unknown, code: string): void {
   assert.ok(isRegionError(err), `expected a RegionError with code ${code}, got ${String(err)}`);
   assert.equal(err.code, code);
-}
-
-function hostWaitAtLeast(w: Int32Array, index: number, target: number, timeoutMs: number): boolean {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = Atomics.load(w, index);
-    if (v >>> 0 >= target) return true;
-    const left = deadline - Date.now();
-    if (left <= 0) return false;
-    Atomics.wait(w, index, v, Math.min(left, 50));
-  }
 }
 
 /** Registers the contract tests for one backend. `factory` is called once per test; the suite destroys what it creates. */
@@ -133,6 +131,21 @@ export function describeBackendContract(
       }
     });
 
+    if (expectations.share === false) {
+      it('offers no share()', () => {
+        assert.equal(alloc(4096).share, undefined);
+      });
+    } else {
+      describeShareContract({
+        it,
+        backend: () => backend,
+        alloc,
+        required: expectations.share,
+        roundTrip,
+        mapShared: expectations.mapShared,
+      });
+    }
+
     it('gives distinct allocations non-overlapping device ranges', () => {
       const sizes = [64, 1000, 4096, 64];
       const ranges = sizes.map((n) => {
@@ -156,14 +169,14 @@ export function describeBackendContract(
       }
       for (const n of [1, 100, 65_536]) {
         const a = alloc(Math.ceil((DATA + 2 * n) / 64) * 64);
-        const w = new Int32Array(a.bytes.buffer, a.bytes.byteOffset, a.bytes.length >>> 2);
+        const w = wordsOf(a.bytes);
+        const wake = a.wakeSignal?.bind(a);
         for (let seq = 1; seq <= 3; seq++) {
           backend.launch('round-trip', [a.deviceBase + BigInt(DATA), a.deviceBase + BigInt(SIGNAL0), BigInt(seq), BigInt(n)]);
           for (let i = 0; i < n; i++) a.bytes[DATA + i] = (seq * 17 + i * 5) & 0xff;
           a.flush?.(0, a.bytes.length);
-          Atomics.store(w, SIGNAL0 / 4, seq);
-          Atomics.notify(w, SIGNAL0 / 4);
-          assert.ok(hostWaitAtLeast(w, SIGNAL1 / 4, seq, 10_000), `device did not answer seq ${seq}`);
+          publish(w, SIGNAL0, seq, wake);
+          assert.ok(waitAtLeast(w, SIGNAL1, seq, 10_000, a), `device did not answer seq ${seq}`);
           a.invalidate?.(0, a.bytes.length);
           let wrong = -1;
           for (let i = 0; i < n && wrong < 0; i++) {

@@ -1,5 +1,8 @@
 import { BackendAllocation } from '@simpler/abi';
 
+/** Memory kinds every memory-dependent suite runs against. */
+export const MEMORIES = ['memfd', 'sab'] as const;
+
 /** Offsets the tests use: header 64 B, signal slots 0 and 1, then data (spec 3.5 layout). */
 export const SIGNAL0 = 64;
 export const SIGNAL1 = 128;
@@ -15,23 +18,30 @@ export function words(a: BackendAllocation): Int32Array {
   return new Int32Array(a.bytes.buffer, a.bytes.byteOffset, a.bytes.length >>> 2);
 }
 
-/** Host publishes `value` into the u32 at byte `offset` (release + wake). */
+/** True when the allocation's memory is a SharedArrayBuffer (else a memfd mapping). */
+export function isSab(a: BackendAllocation): boolean {
+  return Object.prototype.toString.call(a.bytes.buffer) === '[object SharedArrayBuffer]';
+}
+
+/** Host publishes `value` into the u32 at byte `offset` (release + the allocation's wake). */
 export function hostNotify(a: BackendAllocation, offset: number, value: number): void {
   const w = words(a);
   Atomics.store(w, offset / 4, value);
-  Atomics.notify(w, offset / 4);
+  a.wakeSignal?.(offset);
 }
 
 /** Host blocks this thread until the u32 at `offset` is >= target; false on timeout. */
 export function hostWait(a: BackendAllocation, offset: number, target: number, timeoutMs: number): boolean {
   const w = words(a);
+  const shared = isSab(a);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = Atomics.load(w, offset / 4);
     if (v >>> 0 >= target) return true;
     const left = deadline - Date.now();
     if (left <= 0) return false;
-    Atomics.wait(w, offset / 4, v, Math.min(left, 50));
+    if (shared) Atomics.wait(w, offset / 4, v, Math.min(left, 50));
+    else a.sleepSignal!(offset, v >>> 0, Math.min(left, 50));
   }
 }
 

@@ -6,11 +6,10 @@ import {
   computeRegionLayout,
   describe,
   requireU32,
-  rejectUnknownKeys,
   requireU64,
   toU64BigInt,
 } from '@simpler/abi';
-import { DEVICE_CONTEXT_OPTION_KEYS, WAIT_TUNING_KEYS } from '../options/option-keys';
+import { DEVICE_CONTEXT_OPTION_KEYS } from '../options/option-keys';
 import { backendFailure } from '../backend/backend-failure';
 import { checkBackend } from '../backend/check-backend';
 import { allocateChecked, initialiseRegion, releaseQuietly } from './region-allocation';
@@ -19,14 +18,13 @@ import { handleTokenOf, unknownHandleError } from './handle-tokens';
 import { RegionInfoRecord, RegionRecord, SLOT_STRIDE, createRegionRecord } from './region-record';
 import { RegionRegistry } from './region-registry';
 import {
-  DEFAULT_WAIT_TUNING,
   FIRST_SLICE_MS,
-  WAIT_TUNING_LIMITS,
   WaitTuning,
+  checkWaitTuning,
   nextSlice,
   now,
-  sleepAsync,
-  sleepSync,
+  sleepOnSignal,
+  sleepOnSignalAsync,
   waitAbandonedError,
   waitTimeoutError,
   waitWordAsync,
@@ -43,25 +41,6 @@ function noop(): void {}
 // Local bindings: the hot paths call them without a cross-module property load.
 const kindOf = typedArrayKind;
 const byteLengthOf = typedArrayByteLength;
-
-/** Validates wait tuning overrides against {@link WAIT_TUNING_LIMITS} (values outside stall the event loop). */
-function checkWaitTuning(overrides: unknown): WaitTuning {
-  if (overrides === undefined) return DEFAULT_WAIT_TUNING;
-  if (typeof overrides !== 'object' || overrides === null) {
-    throw new InvalidArgumentError(`waitTuning must be an object, got ${describe(overrides)}`);
-  }
-  rejectUnknownKeys(overrides, WAIT_TUNING_KEYS);
-  const tuning = { ...DEFAULT_WAIT_TUNING, ...overrides } as Record<keyof WaitTuning, unknown>;
-  for (const key of ['syncSpinUs', 'asyncSpinUs', 'maxSliceMs'] as const) {
-    const v = tuning[key];
-    const [min, max] = WAIT_TUNING_LIMITS[key];
-    if (typeof v !== 'number' || !(v >= min && v <= max)) {
-      const range = max === Number.MAX_VALUE ? `>= ${min}` : `in ${min}..${max}`;
-      throw new InvalidArgumentError(`waitTuning.${key} must be a finite number ${range}, got ${describe(v)}`);
-    }
-  }
-  return tuning as unknown as WaitTuning;
-}
 
 /** A wait that did not complete at its first look. */
 interface PendingWait {
@@ -277,7 +256,7 @@ export class DeviceContext {
       if (time >= spinUntil) {
         const ms = slice < deadline - time ? slice : deadline - time;
         if (record.shared) Atomics.wait(record.signals, index, observed | 0, ms);
-        else sleepSync(ms);
+        else sleepOnSignal(this.backend.name, record.allocation, record.signalOffset + index * 4, observed, ms);
         slice = nextSlice(slice, this.tuning.maxSliceMs, Infinity);
       }
       observed = this.observe(record, index);
@@ -310,7 +289,7 @@ export class DeviceContext {
         if (time >= deadline) return this.settleAtDeadline(pending, time);
         const ms = slice < deadline - time ? slice : deadline - time;
         if (record.shared) await waitWordAsync(record.signals, index, observed | 0, ms);
-        else await sleepAsync(ms);
+        else await sleepOnSignalAsync(this.backend.name, record.allocation, record.signalOffset + index * 4, observed, ms);
         slice = nextSlice(slice, this.tuning.maxSliceMs, Infinity);
         // The region may have been closed (its memory released) while this wait slept.
         if (this.destroyed || this.registry.get(record.token) !== record) {

@@ -22,8 +22,12 @@ export function allocationProblem(allocation: unknown, totalBytes: number): stri
   if (bytes.byteLength !== totalBytes) return `bytes has ${bytes.byteLength} bytes, expected ${totalBytes}`;
   if (bytes.byteOffset % 4 !== 0) return `bytes must be 4-byte aligned for atomic signal access (byteOffset ${bytes.byteOffset})`;
   if (typeof a.hostBase !== 'bigint' || typeof a.deviceBase !== 'bigint') return 'hostBase and deviceBase must be bigints';
-  for (const hook of ['flush', 'invalidate', 'wakeSignal'] as const) {
+  for (const hook of ['flush', 'invalidate', 'wakeSignal', 'sleepSignal', 'sleepSignalAsync', 'share'] as const) {
     if (a[hook] !== undefined && typeof a[hook] !== 'function') return `${hook} must be a function when present`;
+  }
+  // Someone must wake a sleeper: for host publishers that is the core, through wakeSignal.
+  if ((a.sleepSignal !== undefined || a.sleepSignalAsync !== undefined) && a.wakeSignal === undefined) {
+    return 'sleepSignal/sleepSignalAsync need a wakeSignal hook to wake them';
   }
   return undefined;
 }

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { InvalidArgumentError, WaitTimeoutError } from '@simpler/abi';
+import { BackendAllocation, InvalidArgumentError, WaitTimeoutError, describe, rejectUnknownKeys } from '@simpler/abi';
+import { backendFailure } from '../backend/backend-failure';
+import { WAIT_TUNING_KEYS } from '../options/option-keys';
 
 /**
  * How long a wait spins before it blocks or yields. Spinning answers a fast peer in well under a
@@ -17,6 +19,25 @@ export interface WaitTuning {
 
 /** Defaults used by every DeviceContext unless overridden. */
 export const DEFAULT_WAIT_TUNING: WaitTuning = Object.freeze({ syncSpinUs: 50, asyncSpinUs: 10, maxSliceMs: 2 });
+
+/** Validates wait tuning overrides against {@link WAIT_TUNING_LIMITS} (values outside stall the event loop). */
+export function checkWaitTuning(overrides: unknown): WaitTuning {
+  if (overrides === undefined) return DEFAULT_WAIT_TUNING;
+  if (typeof overrides !== 'object' || overrides === null) {
+    throw new InvalidArgumentError(`waitTuning must be an object, got ${describe(overrides)}`);
+  }
+  rejectUnknownKeys(overrides, WAIT_TUNING_KEYS);
+  const tuning = { ...DEFAULT_WAIT_TUNING, ...overrides } as Record<keyof WaitTuning, unknown>;
+  for (const key of ['syncSpinUs', 'asyncSpinUs', 'maxSliceMs'] as const) {
+    const v = tuning[key];
+    const [min, max] = WAIT_TUNING_LIMITS[key];
+    if (typeof v !== 'number' || !(v >= min && v <= max)) {
+      const range = max === Number.MAX_VALUE ? `>= ${min}` : `in ${min}..${max}`;
+      throw new InvalidArgumentError(`waitTuning.${key} must be a finite number ${range}, got ${describe(v)}`);
+    }
+  }
+  return tuning as unknown as WaitTuning;
+}
 
 /** First block/sleep slice after the spin, in milliseconds; doubles up to `maxSliceMs`. */
 export const FIRST_SLICE_MS = 0.05;
@@ -51,6 +72,31 @@ export function sleepAsync(ms: number): Promise<void> {
     if (ms < 1) setImmediate(resolve);
     else setTimeout(resolve, ms);
   });
+}
+
+/**
+ * One sleep of a wait on memory that is not a SharedArrayBuffer (no `Atomics.wait` there): the
+ * allocation's own `sleepSignal`, which its publishers wake, or else a plain sleep (the wait polls).
+ */
+export function sleepOnSignal(backendName: string, allocation: BackendAllocation, offset: number, observed: number, ms: number): void {
+  const sleep = allocation.sleepSignal;
+  if (sleep === undefined) return sleepSync(ms);
+  try {
+    sleep.call(allocation, offset, observed, ms);
+  } catch (error) {
+    throw backendFailure(backendName, `sleepSignal(${offset})`, error);
+  }
+}
+
+/** {@link sleepOnSignal} for async waits: `sleepSignalAsync`, else a timer; never a blocked event loop. */
+export async function sleepOnSignalAsync(backendName: string, allocation: BackendAllocation, offset: number, observed: number, ms: number): Promise<void> {
+  const sleep = allocation.sleepSignalAsync;
+  if (sleep === undefined) return sleepAsync(ms);
+  try {
+    await sleep.call(allocation, offset, observed, ms);
+  } catch (error) {
+    throw backendFailure(backendName, `sleepSignalAsync(${offset})`, error);
+  }
 }
 
 type WaitAsyncFn = (array: Int32Array, index: number, value: number, timeout?: number) => { async: boolean; value: Promise<unknown> | string };
