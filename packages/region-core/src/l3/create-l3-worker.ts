@@ -3,6 +3,10 @@ import { NO_BACKEND_HELP, resolveBackendChoice } from '../backend/load-backend';
 import { Worker } from '../worker/worker';
 import type { WorkerOptions } from '../worker/worker-options';
 import { ChipEndpoint } from './chip-endpoint';
+import type { L3Transport } from './shm-layout';
+import { requireShm } from './shm-loader';
+import type { ShmTuning } from './shm-parent-link';
+import { resolveTransport, shmTuningOf } from './transport-choice';
 
 /** Level-3 settings on top of the common worker options (all optional). */
 export interface L3WorkerOptions extends WorkerOptions {
@@ -14,6 +18,14 @@ export interface L3WorkerOptions extends WorkerOptions {
   readonly shutdownGraceMs?: number;
   /** The children's stderr: inherited (default), forwarded, or dropped. */
   readonly childStderr?: 'inherit' | 'pipe' | 'ignore';
+  /**
+   * What carries mailbox blocks and payloads: `'shm'` (control block and data window in shared
+   * memory, the default where `@simpler/shm` works) or `'pipe'` (frames on stdin/stdout, payloads in
+   * `/dev/shm` segments). Asking for `'shm'` where it cannot work is `ENOTSUP`.
+   */
+  readonly transport?: L3Transport;
+  /** Spin budgets and chunk size of the shared-memory transport (advanced; see docs/performance.md). */
+  readonly shmTuning?: Partial<ShmTuning>;
 }
 
 function deviceIdsOf(options: L3WorkerOptions): number[] {
@@ -29,8 +41,8 @@ function deviceIdsOf(options: L3WorkerOptions): number[] {
 
 const STDERR_MODES: readonly unknown[] = ['inherit', 'pipe', 'ignore'];
 
-/** Checks the L3-only options before anything is spawned (a bad `stdio` value makes spawn throw a TypeError). */
-function checkL3Options(options: L3WorkerOptions): void {
+/** Checks the L3-only options before anything is spawned (a bad `stdio` value makes spawn throw a TypeError); returns the transport. */
+function checkL3Options(options: L3WorkerOptions): L3Transport {
   for (const key of ['initTimeoutMs', 'requestTimeoutMs', 'shutdownGraceMs'] as const) {
     const v: unknown = options[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
@@ -40,6 +52,10 @@ function checkL3Options(options: L3WorkerOptions): void {
   if (options.childStderr !== undefined && !STDERR_MODES.includes(options.childStderr)) {
     throw new InvalidArgumentError(`childStderr must be 'inherit', 'pipe' or 'ignore', got ${describe(options.childStderr)}`);
   }
+  const transport = resolveTransport(options.transport);
+  shmTuningOf(options.shmTuning);
+  if (transport === 'shm') requireShm("transport 'shm'");
+  return transport;
 }
 
 /** Only plain JSON data can reach a child on its command line. */
@@ -79,7 +95,7 @@ function resolveForChild(name: string): string {
 export async function createL3Worker(options: L3WorkerOptions = {}): Promise<Worker> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`worker options must be an object, got ${describe(options)}`);
   const ids = deviceIdsOf(options);
-  checkL3Options(options);
+  const transport = checkL3Options(options);
   const choice = resolveBackendChoice({ backend: options.backend, backendOptions: options.backendOptions });
   if (choice.backend === undefined) throw new InvalidArgumentError(NO_BACKEND_HELP);
   if (typeof choice.backend !== 'string' || choice.backend.length === 0) {
@@ -102,6 +118,8 @@ export async function createL3Worker(options: L3WorkerOptions = {}): Promise<Wor
         requestTimeoutMs: options.requestTimeoutMs,
         shutdownGraceMs: options.shutdownGraceMs,
         stderr: options.childStderr,
+        transport,
+        shmTuning: options.shmTuning,
       }),
     ),
   );
