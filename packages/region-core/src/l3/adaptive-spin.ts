@@ -24,8 +24,12 @@ export class AdaptiveSpin {
     return this.averageUs <= this.maxUs ? this.maxUs : 0;
   }
 
-  /** Records how long a wait took, spun or slept, in µs. */
+  /**
+   * Records how long a wait took, spun or slept, in µs. A wait counts at most twice the budget:
+   * one long pause (a peer busy elsewhere, a slow command) must not stop the spinning for long.
+   */
   record(waitedUs: number): void {
-    this.averageUs += (waitedUs - this.averageUs) * WEIGHT;
+    const capped = waitedUs < 2 * this.maxUs ? waitedUs : 2 * this.maxUs;
+    this.averageUs += (capped - this.averageUs) * WEIGHT;
   }
 }

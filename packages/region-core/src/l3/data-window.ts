@@ -1,6 +1,6 @@
 import { InvalidArgumentError, SIDEBAND_MAGIC, SIDEBAND_VERSION, readU64, writeU64 } from '@simpler/abi';
 import type { SidebandRequest } from './sideband-segment';
-import { WINDOW_HEADER_BYTES, chunkBytesOf } from './shm-layout';
+import { WINDOW_DATA_OFFSET, WINDOW_HEADER_BYTES, chunkBytesOf } from './shm-layout';
 
 const MAGIC = Uint8Array.from(SIDEBAND_MAGIC, (c) => c.charCodeAt(0));
 const STATUS_OFFSET = 32;
@@ -8,9 +8,9 @@ const RESERVED_FROM = 36;
 
 /**
  * The data window of the shared-memory transport: a side-band header (spec 9.3) at byte 0, then
- * two halves of `chunkBytes` each. A payload of n bytes travels as chunks k = 0 .. ceil(n / chunk) - 1;
- * chunk k holds payload bytes [k × chunk, min(n, (k + 1) × chunk)) and lives in half k mod 2, so a
- * payload that fits one chunk sits at byte 64 exactly as in a side-band segment.
+ * from byte 4096 two halves of `chunkBytes` each. A payload of n bytes travels as chunks
+ * k = 0 .. ceil(n / chunk) - 1; chunk k holds payload bytes [k × chunk, min(n, (k + 1) × chunk))
+ * and lives in half k mod 2.
  *
  * @example
  * const w = new DataWindow(mapping.buffer);
@@ -42,7 +42,7 @@ export class DataWindow {
 
   /** Window offset of the half that holds chunk `k`. */
   slot(k: number): number {
-    return WINDOW_HEADER_BYTES + (k % 2) * this.chunkBytes;
+    return WINDOW_DATA_OFFSET + (k % 2) * this.chunkBytes;
   }
 
   /** Copies chunk `k` of `payload` into its half (producer side). */

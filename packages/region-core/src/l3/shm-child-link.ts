@@ -30,9 +30,9 @@ const DOORBELL = Uint8Array.of(DOORBELL_BYTE);
 /** Thrown into a chunked transfer when the parent asked for shutdown in the middle of it. */
 const SHUTDOWN_REQUESTED = 'shutdown requested during a transfer';
 
+/** 0: nothing published yet; 5: our own reply, not replaced yet. Anything else is the parent's to be served. */
 function isRequestState(state: number): boolean {
-  // 0: nothing published yet; 5: our own reply, not yet replaced; 6: never in the block.
-  return state !== MailboxState.IDLE && state !== MailboxState.CONTROL_DONE && state !== MailboxState.INIT_DONE;
+  return state !== MailboxState.IDLE && state !== MailboxState.CONTROL_DONE;
 }
 
 /**

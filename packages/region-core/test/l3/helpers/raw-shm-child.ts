@@ -11,10 +11,12 @@ const CHILD_SLEEPING = 128 / 4;
 const PARENT_SLEEPING = 192 / 4;
 const PARENT_CHUNKS = 256 / 4;
 const CHILD_CHUNKS = 320 / 4;
+/** Where the window's two chunk halves start. */
+export const WINDOW_DATA = 4096;
 
 /** Options of {@link RawShmChild.start}. */
 export interface RawShmOptions {
-  /** Bytes per chunk (the window is 64 + 2 × chunk). */
+  /** Bytes per chunk (the window is 4096 + 2 × chunk). */
   readonly chunkBytes?: number;
   /** The child's --spin-us. */
   readonly spinUs?: number;
@@ -50,7 +52,7 @@ export class RawShmChild {
     this.chunkBytes = options.chunkBytes ?? 8192;
     const { SharedMemoryObject } = requireShm('RawShmChild');
     const block = SharedMemoryObject.create(options.blockBytes ?? MAILBOX_BYTES, { debugName: 'raw-block' });
-    const window = SharedMemoryObject.create(options.windowBytes ?? 64 + 2 * this.chunkBytes, { debugName: 'raw-window' });
+    const window = SharedMemoryObject.create(options.windowBytes ?? WINDOW_DATA + 2 * this.chunkBytes, { debugName: 'raw-window' });
     this.mappings = [block.map(), window.map()];
     this.block = new Uint8Array(this.mappings[0].buffer);
     this.words = new Int32Array(this.mappings[0].buffer, 0, this.block.byteLength >> 2);
@@ -107,6 +109,36 @@ export class RawShmChild {
   /** Writes `parent_chunks`. */
   setParentChunks(value: number): void {
     Atomics.store(this.words, PARENT_CHUNKS, value);
+  }
+
+  /** Starts a payload: `child_chunks` = 0 and `parent_chunks` = `filled` (done before publishing a request). */
+  resetChunks(filled: number): void {
+    Atomics.store(this.words, CHILD_CHUNKS, 0);
+    Atomics.store(this.words, PARENT_CHUNKS, filled);
+  }
+
+  /** Window offset of the half that holds chunk `k`. */
+  half(k: number): number {
+    return WINDOW_DATA + (k % 2) * this.chunkBytes;
+  }
+
+  /** Writes the 64-byte side-band header at the start of the window. */
+  header(op: number, region: number, offset: number, nbytes: number, patch?: (h: Uint8Array) => void): void {
+    const h = new Uint8Array(64);
+    const v = new DataView(h.buffer);
+    h.set([0x48, 0x4d, 0x52, 0x44], 0);
+    v.setUint16(4, 1, true);
+    v.setUint16(6, op, true);
+    v.setBigUint64(8, BigInt(region), true);
+    v.setBigUint64(16, BigInt(offset), true);
+    v.setBigUint64(24, BigInt(nbytes), true);
+    patch?.(h);
+    this.window.set(h, 0);
+  }
+
+  /** The header `status` the child wrote. */
+  get status(): number {
+    return new DataView(this.window.buffer, this.window.byteOffset).getInt32(32, true);
   }
 
   /** Writes one doorbell byte to the child's stdin. */
