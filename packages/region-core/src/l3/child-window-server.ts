@@ -59,6 +59,10 @@ export class ChildWindowServer {
       const r = this.window.readHeader(SidebandOp.H2REGION);
       const chunks = this.window.chunkCount(r.nbytes);
       if (chunks === 0) ctx.h2regionWith(r.region, r.offset, 0, noop);
+      // Chunk 0 travels with the request: a parent that never fills one would leave us waiting forever.
+      if (chunks > 0 && this.box.load(PARENT_CHUNKS_WORD) === 0) {
+        throw new InvalidArgumentError('parent_chunks is 0: an h2region request is published after chunk 0 is in the data window');
+      }
       if (chunks > 1) checkRange(ctx, r, true);
       return this.consume(r, chunks, ctx);
     });

@@ -139,6 +139,14 @@ describe('chip child over the shared-memory transport (raw control block and dat
     expect(child.status).toBe(EINVAL);
   });
 
+  it('an h2region published before chunk 0 is in the window (parent_chunks 0) is EINVAL, not a wait forever', async () => {
+    child.header(SidebandOp.H2REGION, handle, 0, 16);
+    child.resetChunks(0);
+    const r = await child.request((f) => (f.command = MailboxCommand.DATACOPY_H2REGION));
+    expect(r.error).toBe(EINVAL);
+    expect(r.errorMessage).toMatch(/parent_chunks is 0/);
+  });
+
   it('parent_chunks more than two chunks ahead is EINVAL', async () => {
     child.header(SidebandOp.H2REGION, handle, 0, 4 * CHUNK);
     child.resetChunks(3);
