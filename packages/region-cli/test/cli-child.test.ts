@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { MAILBOX_BYTES, MailboxCommand, MailboxFrame, MailboxState } from '@simpler/abi';
+import { SharedMemoryObject } from '@simpler/shm';
 import { BIN, expectUsageError, runCli } from './cli-run';
 
 /** Drives `simpler-region child` over its pipes the way any L3 parent would: frames in, frames out. */
@@ -85,7 +86,57 @@ describe('simpler-region child', () => {
     expect(await c.exit).toBe(1);
   });
 
+  it('--transport shm: requests and replies in the inherited control block, payloads in the window, doorbells on the pipes', async () => {
+    const block = SharedMemoryObject.create(MAILBOX_BYTES, { debugName: 'cli-test-block' });
+    const window = SharedMemoryObject.create(4096 + 2 * 4096, { debugName: 'cli-test-window' });
+    const [bm, wm] = [block.map(), window.map()];
+    const words = new Int32Array(bm.buffer);
+    const bytes = new Uint8Array(bm.buffer);
+    const child = spawn(process.execPath, [BIN, 'child', '--device-id', '0', '--backend', '@simpler/hal-sim', '--transport', 'shm', '--spin-us', '0'], {
+      stdio: ['pipe', 'pipe', 'pipe', block.fd, window.fd],
+      cwd: path.resolve(__dirname, '..'),
+    });
+    block.close();
+    window.close();
+    let out = Buffer.alloc(0);
+    child.stdout!.on('data', (c: Buffer) => (out = Buffer.concat([out, c])));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const until = async (ready: () => boolean): Promise<void> => {
+      for (let i = 0; !ready(); i++) {
+        if (i > 2000) throw new Error('no answer from the child within 10 s');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    try {
+      await until(() => out.length >= MAILBOX_BYTES);
+      expect(new MailboxFrame(Uint8Array.from(out.subarray(0, MAILBOX_BYTES))).state).toBe(MailboxState.INIT_DONE);
+      const request = new MailboxFrame();
+      request.command = MailboxCommand.OPEN;
+      request.setArg(0, 4096);
+      request.setArg(1, 1);
+      bytes.set(request.bytes.subarray(4, 96), 4);
+      Atomics.store(words, 0, MailboxState.CONTROL_REQUEST);
+      // --spin-us 0: the child sleeps at once, so it needs the doorbell.
+      await until(() => Atomics.load(words, 128 / 4) === 1 || Atomics.load(words, 0) !== MailboxState.CONTROL_REQUEST);
+      if (Atomics.load(words, 0) === MailboxState.CONTROL_REQUEST) child.stdin!.write(Uint8Array.of(1));
+      await until(() => Atomics.load(words, 0) === MailboxState.CONTROL_DONE);
+      const reply = new MailboxFrame(bytes.slice(0, MAILBOX_BYTES));
+      expect([reply.command, reply.error]).toEqual([MailboxCommand.OPEN, 0]);
+      expect(reply.result).toBeGreaterThan(0);
+      Atomics.store(words, 0, MailboxState.SHUTDOWN);
+      child.stdin!.write(Uint8Array.of(1));
+      expect(await exit).toBe(0);
+      expect(out.length).toBeGreaterThanOrEqual(MAILBOX_BYTES); // nothing but the init frame and doorbell bytes
+    } finally {
+      child.kill('SIGKILL');
+      bm.unmap();
+      wm.unmap();
+    }
+  });
+
   it.each([
+    [['--device-id', '0', '--backend', '@simpler/hal-sim', '--transport', 'tcp'], '--transport'],
+    [['--device-id', '0', '--backend', '@simpler/hal-sim', '--spin-us', '-1'], '--spin-us'],
     [['--backend', '@simpler/hal-sim'], '--device-id'],
     [['--device-id', 'x', '--backend', '@simpler/hal-sim'], '--device-id'],
     [['--device-id', '0'], '--backend'],

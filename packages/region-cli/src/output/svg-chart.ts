@@ -162,7 +162,7 @@ function goalPanel(y0: number, rows: readonly BenchRow[]): string[] {
     const title = `${r.name}: ${r.value} ${r.unit} against ${r.baseline} ${r.unit} (${r.baselineName}), ratio ${r.ratio}x, goal ${r.goal!.op} ${r.goal!.ratio}x`;
     out.push(`<text x="${left - 8}" y="${y + 17}" font-size="12" text-anchor="end" ${FONT}>${xmlEscape(r.name)}</text>`);
     out.push(
-      `<rect class="goal" data-name="${xmlEscape(r.name)}" data-ratio="${r.ratio}" data-goal="${r.goal!.op} ${r.goal!.ratio}" data-met="${met}" x="${left}" y="${y + 5}" width="${Math.max(1, x(ratio) - left).toFixed(1)}" height="${GOAL_ROW_H - 10}" fill="${colour}"><title>${xmlEscape(title)}</title></rect>`,
+      `<rect class="goal" data-name="${xmlEscape(r.name)}" data-ratio="${r.ratio}" data-goal="${xmlEscape(`${r.goal!.op} ${r.goal!.ratio}`)}" data-met="${met}" x="${left}" y="${y + 5}" width="${Math.max(1, x(ratio) - left).toFixed(1)}" height="${GOAL_ROW_H - 10}" fill="${colour}"><title>${xmlEscape(title)}</title></rect>`,
     );
     out.push(`<line x1="${x(r.goal!.ratio).toFixed(1)}" x2="${x(r.goal!.ratio).toFixed(1)}" y1="${y + 2}" y2="${y + GOAL_ROW_H - 2}" stroke="#000" stroke-width="2"/>`);
   });
