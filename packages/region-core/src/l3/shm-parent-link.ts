@@ -58,6 +58,8 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
   private expectResult = -1;
   private readonly spin: AdaptiveSpin;
   private publishedAt = 0;
+  /** Whether the current request's latency says something about the child (not a device wait). */
+  private timed = false;
   private readonly check = (): boolean => this.somethingToDo();
   private readonly resume = (): void => {
     this.yielded = false;
@@ -151,6 +153,9 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     this.box.writeFields(frame, false);
     this.box.publish(state);
     this.publishedAt = nowUs();
+    // A wait or synchronize lasts as long as the device takes: it must not teach the spin anything.
+    const command = frame[8] | (frame[9] << 8);
+    this.timed = command !== MailboxCommand.WAIT && command !== MailboxCommand.SYNCHRONIZE;
     if (this.box.load(CHILD_SLEEPING_WORD) !== 0) this.ring();
     this.awaiting = true;
     if (!this.polling) this.poll();
@@ -254,7 +259,7 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     const state = this.box.state();
     if (state !== MailboxState.CONTROL_REQUEST) {
       this.awaiting = false;
-      this.spin.record(nowUs() - this.publishedAt);
+      if (this.timed) this.spin.record(nowUs() - this.publishedAt);
       this.box.readFrame(this.reply, state);
       this.frameCb(this.reply);
       return;
