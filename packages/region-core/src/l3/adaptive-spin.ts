@@ -1,35 +1,42 @@
-/** How strongly one new observation moves the average (1/8: the last dozen or so waits count). */
-const WEIGHT = 1 / 8;
+/** While spinning is off, one wait in this many spins the full budget anyway, to notice when it pays again. */
+const PROBE_EVERY = 32;
+/** Below this many µs a halved budget is worth nothing: spinning turns off. */
+const MIN_BUDGET_US = 2;
 
 /**
- * A spin budget that follows how long waits actually take. While the average wait fits in
- * `maxUs`, a side spins the full budget (the answer will most likely come while it spins); once
- * waits take longer (a loaded machine, a peer that thinks between requests), spinning would only
- * burn a core that the peer may need, so it sleeps at once — until waits get short again.
+ * A spin budget that follows whether spinning pays. A wait that ends while spinning restores the
+ * full budget; one that had to sleep halves it, down to off. The case this guards against was
+ * measured on the 2-core development machine: when the peer process runs on the same core (the
+ * doorbell that woke us often lands us on the peer's core), our spinning keeps the peer off the CPU
+ * until the spin ends, so every request costs the whole budget plus a wake-up. While off, every
+ * {@link PROBE_EVERY}th wait spins the full budget to find out whether the peer has a core again.
  *
  * @example
  * const spin = new AdaptiveSpin(50);
- * const t0 = nowUs(); if (!spinUntil(ready, spin.budgetUs)) sleep(); ... spin.record(nowUs() - t0);
+ * const caught = spinUntil(ready, spin.budgetUs); if (!caught) sleep(); ... spin.record(caught);
  */
 export class AdaptiveSpin {
-  private averageUs = 0;
+  private budget: number;
+  private sinceProbe = 0;
 
   constructor(
     /** The largest budget, in µs (0 = never spin). */
     readonly maxUs: number,
-  ) {}
+  ) {
+    this.budget = maxUs;
+  }
 
   /** The budget for the next wait, in µs. */
   get budgetUs(): number {
-    return this.averageUs <= this.maxUs ? this.maxUs : 0;
+    if (this.budget > 0) return this.budget;
+    if (++this.sinceProbe < PROBE_EVERY) return 0;
+    this.sinceProbe = 0;
+    return this.maxUs;
   }
 
-  /**
-   * Records how long a wait took, spun or slept, in µs. A wait counts at most twice the budget:
-   * one long pause (a peer busy elsewhere, a slow command) must not stop the spinning for long.
-   */
-  record(waitedUs: number): void {
-    const capped = waitedUs < 2 * this.maxUs ? waitedUs : 2 * this.maxUs;
-    this.averageUs += (capped - this.averageUs) * WEIGHT;
+  /** Records whether the last wait ended while spinning (true) or only after sleeping (false). */
+  record(caughtSpinning: boolean): void {
+    if (caughtSpinning) this.budget = this.maxUs;
+    else this.budget = this.budget / 2 >= MIN_BUDGET_US ? this.budget / 2 : 0;
   }
 }

@@ -10,7 +10,7 @@ import type { FrameTransport } from './frame-transport';
 import type { ChildPayloadCarrier } from './payload-carrier';
 import { CHILD_SLEEPING_WORD, CONTROL_BLOCK_BYTES, DOORBELL_BYTE, PARENT_SLEEPING_WORD } from './shm-layout';
 import { requireShm } from './shm-loader';
-import { ShmMailbox, nowUs, spinUntil } from './shm-mailbox';
+import { ShmMailbox, spinUntil } from './shm-mailbox';
 
 /** Where a chip child finds its shared-memory link. */
 export interface ShmChildLinkOptions {
@@ -39,7 +39,8 @@ function isRequestState(state: number): boolean {
  * The chip child's end of the shared-memory transport. The init frame goes out on stdout as with
  * pipes; from then on requests are read from the control block and replies written into it, and
  * the pipes carry only doorbell bytes (and end-of-file when the parent dies). After each reply the
- * child spins `spinUs` for the next request, then sleeps in its event loop until a doorbell.
+ * child spins up to `spinUs` for the next request (not at all while that does not pay, see
+ * `AdaptiveSpin`), then sleeps in its event loop until a doorbell.
  *
  * @example
  * const link = ShmChildLink.open({ controlFd: 3, windowFd: 4, spinUs: 500, input: process.stdin, outputFd: 1 });
@@ -60,8 +61,9 @@ export class ShmChildLink implements FrameTransport, ChildPayloadCarrier {
   /** What the next doorbell continues: the request loop, or a transfer waiting for a chunk. */
   private wake: (() => void) | undefined;
   private readonly spin: AdaptiveSpin;
-  /** When the last reply was published (µs), 0 before the first. */
-  private repliedAt = 0;
+  /** Since the last reply the child had to sleep (its spin for the next request did not pay). */
+  private sleptSinceReply = false;
+  private replied = false;
   private readonly hasRequest = (): boolean => isRequestState(this.box.state());
   private readonly pollTask = (): void => this.poll();
 
@@ -120,7 +122,8 @@ export class ShmChildLink implements FrameTransport, ChildPayloadCarrier {
     if (found === MailboxState.SHUTDOWN) return this.deliverShutdown();
     // A malformed state was answered with EINVAL: the reply replaces it all the same.
     if (found !== MailboxState.CONTROL_REQUEST) this.box.publish(MailboxState.CONTROL_DONE);
-    this.repliedAt = nowUs();
+    this.replied = true;
+    this.sleptSinceReply = false;
     this.ringIfSleeping();
     // A reply written from a callback (after an async command) resumes the loop once that unwinds.
     if (!this.polling) queueMicrotask(this.pollTask);
@@ -189,7 +192,10 @@ export class ShmChildLink implements FrameTransport, ChildPayloadCarrier {
     try {
       while (!this.closed && !this.serving) {
         if (!spinUntil(this.hasRequest, this.spin.budgetUs)) {
-          if (this.sleepUntilDoorbell(this.pollTask, this.hasRequest)) return;
+          if (this.sleepUntilDoorbell(this.pollTask, this.hasRequest)) {
+            this.sleptSinceReply = true;
+            return;
+          }
         }
         this.deliver();
       }
@@ -213,7 +219,7 @@ export class ShmChildLink implements FrameTransport, ChildPayloadCarrier {
   }
 
   private deliver(): void {
-    if (this.repliedAt > 0) this.spin.record(nowUs() - this.repliedAt);
+    if (this.replied) this.spin.record(!this.sleptSinceReply);
     const state = this.box.state();
     this.box.readFrame(this.request, state);
     this.serving = true;

@@ -56,10 +56,12 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
   private yielded = false;
   /** What the current request expects in RESULT (payload bytes delivered), or -1. */
   private expectResult = -1;
-  private readonly spin: AdaptiveSpin;
-  private publishedAt = 0;
-  /** Whether the current request's latency says something about the child (not a device wait). */
-  private timed = false;
+  /** One adaptive spin per command (index: command, 0..63): a slow launch must not stop the spin for notify. */
+  private readonly spins: AdaptiveSpin[] = [];
+  /** The spin of the request in flight; `undefined` for a device wait or synchronize (they use notify's). */
+  private spin: AdaptiveSpin | undefined;
+  /** The request in flight had to sleep for its reply (its spin did not pay). */
+  private slept = false;
   private readonly check = (): boolean => this.somethingToDo();
   private readonly resume = (): void => {
     this.yielded = false;
@@ -73,7 +75,7 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
   ) {
     this.box = new ShmMailbox(mappings[0].buffer);
     this.window = new DataWindow(mappings[1].buffer);
-    this.spin = new AdaptiveSpin(tuning.parentSpinUs);
+    for (let i = 0; i < 64; i++) this.spins.push(new AdaptiveSpin(tuning.parentSpinUs));
   }
 
   /** Creates the control block and the data window; `ENOTSUP` where shared memory is unavailable. */
@@ -152,10 +154,10 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     }
     this.box.writeFields(frame, false);
     this.box.publish(state);
-    this.publishedAt = nowUs();
+    this.slept = false;
     // A wait or synchronize lasts as long as the device takes: it must not teach the spin anything.
-    const command = frame[8] | (frame[9] << 8);
-    this.timed = command !== MailboxCommand.WAIT && command !== MailboxCommand.SYNCHRONIZE;
+    const command = frame[8] | (frame[9] << 8) | (frame[10] << 16) | (frame[11] << 24);
+    this.spin = command === MailboxCommand.WAIT || command === MailboxCommand.SYNCHRONIZE ? undefined : this.spins[command & 63];
     if (this.box.load(CHILD_SLEEPING_WORD) !== 0) this.ring();
     this.awaiting = true;
     if (!this.polling) this.poll();
@@ -233,7 +235,7 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     try {
       while (this.awaiting && !this.closed) {
         // A chunked transfer has the child copying the other half: the wait is short and certain.
-        const budget = this.cursor.active ? this.tuning.childSpinUs : this.spin.budgetUs;
+        const budget = this.cursor.active ? this.tuning.childSpinUs : (this.spin ?? this.spins[MailboxCommand.NOTIFY]).budgetUs;
         if (spinUntil(this.check, budget)) {
           this.act();
           if (this.awaiting && nowUs() > sliceEnd) return this.yieldSoon();
@@ -241,7 +243,10 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
         }
         // Sleep: set the flag, then look once more (the child checks the flag after it publishes).
         this.box.store(PARENT_SLEEPING_WORD, 1);
-        if (!this.somethingToDo()) return;
+        if (!this.somethingToDo()) {
+          this.slept = true;
+          return;
+        }
         this.box.store(PARENT_SLEEPING_WORD, 0);
       }
     } finally {
@@ -259,7 +264,7 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     const state = this.box.state();
     if (state !== MailboxState.CONTROL_REQUEST) {
       this.awaiting = false;
-      if (this.timed) this.spin.record(nowUs() - this.publishedAt);
+      this.spin?.record(!this.slept);
       this.box.readFrame(this.reply, state);
       this.frameCb(this.reply);
       return;
