@@ -264,7 +264,8 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     const state = this.box.state();
     if (state !== MailboxState.CONTROL_REQUEST) {
       this.awaiting = false;
-      this.spin?.record(!this.slept);
+      // A chunked copy waits on the child's copying, not on its answer: it teaches the spin nothing.
+      if (!this.cursor.active) this.spin?.record(!this.slept);
       this.box.readFrame(this.reply, state);
       this.frameCb(this.reply);
       return;
