@@ -3,6 +3,7 @@ import type { ChipContext } from './chip-child';
 import { countAhead } from './chunk-cursor';
 import type { DataWindow } from './data-window';
 import { CHILD_CHUNKS_WORD, PARENT_CHUNKS_WORD } from './shm-layout';
+import { AdaptiveSpin } from './adaptive-spin';
 import { ShmMailbox, spinUntil } from './shm-mailbox';
 import type { SidebandRequest } from './sideband-segment';
 
@@ -35,11 +36,15 @@ const noop = (): void => undefined;
  * const result = server.h2region(frame, ctx); // a number, or a promise while chunks arrive
  */
 export class ChildWindowServer {
+  private readonly spin: AdaptiveSpin;
+
   constructor(
     private readonly box: ShmMailbox,
     private readonly window: DataWindow,
     private readonly hooks: WindowServerHooks,
-  ) {}
+  ) {
+    this.spin = new AdaptiveSpin(hooks.spinUs);
+  }
 
   /** Writes the 64 info bytes at byte 64; RESULT is 64. */
   info(f: MailboxFrame, encode: (region: number) => Uint8Array): number {
@@ -129,11 +134,16 @@ export class ChildWindowServer {
     return step();
   }
 
-  /** Spins for `ready`, then sleeps until doorbells make it hold; a shutdown ends the wait with an error. */
+  /**
+   * Spins for `ready` (adaptively: on a shared core spinning only keeps the parent from copying),
+   * then sleeps until doorbells make it hold; a shutdown ends the wait with an error.
+   */
   private waitFor(ready: () => boolean): true | Promise<void> {
     const h = this.hooks;
     const readyOrStop = (): boolean => ready() || h.shutdownRequested();
-    if (spinUntil(readyOrStop, h.spinUs)) {
+    const caught = spinUntil(readyOrStop, this.spin.budgetUs);
+    this.spin.record(caught);
+    if (caught) {
       if (h.shutdownRequested()) throw h.shutdownError();
       return true;
     }
@@ -142,8 +152,9 @@ export class ChildWindowServer {
       const sleep = (): void => {
         if (!h.sleep(wake, readyOrStop)) settle();
       };
+      // Woken by a doorbell: the parent moved, so what we wait for is there (or a shutdown is).
       const wake = (): void => {
-        if (spinUntil(readyOrStop, h.spinUs)) settle();
+        if (readyOrStop()) settle();
         else sleep();
       };
       sleep();

@@ -58,6 +58,8 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
   private expectResult = -1;
   /** One adaptive spin per command (index: command, 0..63): a slow launch must not stop the spin for notify. */
   private readonly spins: AdaptiveSpin[] = [];
+  /** The spin while a chunked copy waits for the child's next chunk (it copies the other half meanwhile). */
+  private readonly transferSpin: AdaptiveSpin;
   /** The spin of the request in flight; `undefined` for a device wait or synchronize (they use notify's). */
   private spin: AdaptiveSpin | undefined;
   /** The request in flight had to sleep for its reply (its spin did not pay). */
@@ -76,6 +78,7 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     this.box = new ShmMailbox(mappings[0].buffer);
     this.window = new DataWindow(mappings[1].buffer);
     for (let i = 0; i < 64; i++) this.spins.push(new AdaptiveSpin(tuning.parentSpinUs));
+    this.transferSpin = new AdaptiveSpin(tuning.childSpinUs);
   }
 
   /** Creates the control block and the data window; `ENOTSUP` where shared memory is unavailable. */
@@ -234,9 +237,11 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     const sliceEnd = nowUs() + SLICE_US;
     try {
       while (this.awaiting && !this.closed) {
-        // A chunked transfer has the child copying the other half: the wait is short and certain.
-        const budget = this.cursor.active ? this.tuning.childSpinUs : (this.spin ?? this.spins[MailboxCommand.NOTIFY]).budgetUs;
-        if (spinUntil(this.check, budget)) {
+        const transfer = this.cursor.active;
+        // Something to do at once says nothing about spinning; only a real wait teaches the budget.
+        const waited = !this.somethingToDo();
+        if (!waited || spinUntil(this.check, transfer ? this.transferSpin.budgetUs : (this.spin ?? this.spins[MailboxCommand.NOTIFY]).budgetUs)) {
+          if (waited && transfer) this.transferSpin.record(true);
           this.act();
           if (this.awaiting && nowUs() > sliceEnd) return this.yieldSoon();
           continue;
@@ -244,6 +249,7 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
         // Sleep: set the flag, then look once more (the child checks the flag after it publishes).
         this.box.store(PARENT_SLEEPING_WORD, 1);
         if (!this.somethingToDo()) {
+          if (transfer) this.transferSpin.record(false);
           this.slept = true;
           return;
         }
