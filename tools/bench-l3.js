@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// L3 benchmark over the built dist (build region-core first). Compares, in one run:
+// L3 benchmark over the built dist (build region-core first), one transport per run. Compares:
 //  - control round trip: a notify through a chip child  vs  a raw ping-pong of 4096-byte frames
-//    between this process and a trivial Node child over the same kind of pipes (goal <= 1.3x);
+//    between this process and a trivial Node child over the same kind of pipes;
 //  - bulk: 16 MiB h2region and region2h through a chip child  vs  in-process Buffer.copy of
-//    16 MiB (goal >= 0.25x of its throughput).
-// Usage: node tools/bench-l3.js [--iterations N] [--backend <module>] [--json]
+//    16 MiB;
+//  - with --gib N: N GiB in and out in one h2region and one region2hInto each (bounded memory: the
+//    shared-memory transport moves it through its fixed data window), checked byte for byte.
+// `simpler-region bench --level 3` is the full benchmark of both transports; this is the quick tool.
+// Usage: node tools/bench-l3.js [--transport shm|pipe] [--iterations N] [--backend <module>] [--gib N] [--json]
 'use strict';
 
 const { spawn } = require('node:child_process');
@@ -23,6 +26,8 @@ const ITER = Number(flag('--iterations', '20000'));
 const BULK = 16 << 20;
 const BULK_ITER = Number(flag('--bulk-iterations', '40'));
 const BACKEND = flag('--backend', require.resolve('@simpler/hal-sim', { paths: [root] }));
+const TRANSPORT = flag('--transport', undefined);
+const GIB = Number(flag('--gib', '0'));
 
 function stats(samples) {
   const s = Float64Array.from(samples).sort();
@@ -118,10 +123,32 @@ async function bulk(chip) {
   };
 }
 
+/** Moves `GIB` GiB in and out through one chip child and checks every byte (a sparse pattern, cheap to fill). */
+async function gibInOut(chip) {
+  const n = GIB * (1 << 30);
+  const h = await chip.open(n, 1, 0);
+  const src = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 4093) src[i] = (i * 7 + 1) & 0xff;
+  let t = performance.now();
+  await chip.h2region(h, 0, src);
+  const inMs = performance.now() - t;
+  const back = Buffer.alloc(n);
+  t = performance.now();
+  await chip.region2hInto(h, 0, back);
+  const outMs = performance.now() - t;
+  if (!back.equals(src)) throw new Error(`${GIB} GiB came back different`);
+  await chip.close(h);
+  return { inMs, outMs, rssMiB: process.memoryUsage().rss / (1 << 20) };
+}
+
 async function main() {
   const raw = await rawPingPong(ITER);
-  const chip = await ChipEndpoint.spawn({ deviceId: 0, backend: BACKEND });
+  const chip = await ChipEndpoint.spawn({ deviceId: 0, backend: BACKEND, ...(TRANSPORT ? { transport: TRANSPORT } : {}) });
   try {
+    if (GIB > 0) {
+      const g = await gibInOut(chip);
+      console.log(`${GIB} GiB over ${chip.transportKind}: h2region ${g.inMs.toFixed(0)} ms (${gibps(GIB * 2 ** 30, g.inMs).toFixed(2)} GiB/s), region2h ${g.outMs.toFixed(0)} ms (${gibps(GIB * 2 ** 30, g.outMs).toFixed(2)} GiB/s), every byte checked, parent RSS ${g.rssMiB.toFixed(0)} MiB`);
+    }
     const notify = await chipNotify(chip, ITER);
     const b = await bulk(chip);
     const rows = [
@@ -137,7 +164,7 @@ async function main() {
       return;
     }
     const pad = (s, n) => String(s).padEnd(n);
-    console.log(`L3 benchmark (node ${process.version}, backend ${path.basename(path.dirname(path.dirname(BACKEND)))}, ${ITER} round trips, ${BULK_ITER} x 16 MiB)`);
+    console.log(`L3 benchmark (node ${process.version}, ${chip.transportKind} transport, backend ${path.basename(path.dirname(path.dirname(BACKEND)))}, ${ITER} round trips, ${BULK_ITER} x 16 MiB)`);
     console.log(`${pad('measure', 38)}${pad('value', 10)}${pad('baseline', 10)}${pad('ratio', 8)}goal`);
     for (const [name, v, base, ratio, goal] of rows) {
       console.log(`${pad(name, 38)}${pad(v.toFixed(2), 10)}${pad(base.toFixed(2), 10)}${pad(ratio.toFixed(2), 8)}${goal}`);

@@ -1,14 +1,14 @@
 import { readdirSync } from 'node:fs';
-import { createWorker } from '@simpler/region-core';
+import { L3_TRANSPORTS, createWorker } from '@simpler/region-core';
 import { specRoundTrips } from './support/spec-round-trip';
 
 /** Bytes of one direction of the round trip (the region holds 2n). */
 const N = 4096;
 const ITERATIONS = 1000;
 
-describe('L3 round trip on the simulator (two chip children)', () => {
+describe.each(L3_TRANSPORTS)('L3 round trip on the simulator (two chip children, %s transport)', (transport) => {
   it('runs 1,000 verified iterations on each of two chips concurrently, then leaves nothing behind', async () => {
-    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1] });
+    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], transport });
     try {
       // Each child names its backend's platform in its init-done frame.
       expect([worker.platformOf(0), worker.platformOf(1)]).toEqual(['a2a3sim', 'a2a3sim']);

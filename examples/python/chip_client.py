@@ -2,19 +2,27 @@
 """Drive a simpler-region chip child from Python (standard library only).
 
 Spawns the chip child, then: open, info, h2region, notify, wait, region2h, close, shutdown,
-following docs/l3-protocol.md byte for byte. With --round-trip it also runs the simulator's
-round-trip kernel once (spec section 11) and checks every byte.
+following docs/l3-protocol.md byte for byte, over either transport:
+  --transport pipe  frames on the child's stdin/stdout, payloads in a /dev/shm side-band segment;
+  --transport shm   the mailbox block and a data window in two memfds the child inherits, requests
+                    published by a state word, doorbell bytes on the pipes (Linux, x86-64 only here:
+                    see docs/l3-protocol.md, "Memory ordering", for why).
+With --round-trip it also runs the simulator's round-trip kernel once (spec section 11) and checks
+every byte; with --big N it also moves N bytes in and out (in chunks, over shm).
 
 Usage:
-  python3 examples/python/chip_client.py [--node node] [--child-main PATH]
-      [--backend @simpler/hal-sim] [--device-id 0] [--round-trip]
-Environment overrides: SIMPLER_L3_NODE, SIMPLER_L3_CHILD_MAIN, SIMPLER_L3_BACKEND.
+  python3 examples/python/chip_client.py [--node node] [--child-main PATH] [--transport pipe|shm]
+      [--backend @simpler/hal-sim] [--device-id 0] [--round-trip] [--big BYTES]
+Environment overrides: SIMPLER_L3_NODE, SIMPLER_L3_CHILD_MAIN, SIMPLER_L3_BACKEND, SIMPLER_L3_TRANSPORT.
 Exits 0 and prints "OK" when every step checked out.
 """
 
 import argparse
+import mmap
 import os
+import platform
 import secrets
+import select
 import struct
 import subprocess
 import sys
@@ -157,9 +165,170 @@ class Chip:
         FIXED.pack_into(frame, 0, STATE_SHUTDOWN, 0, 0, 0, 0, 0, 0, 0, 0)
         self.proc.stdin.write(frame)
         self.proc.stdin.flush()
-        code = self.proc.wait(timeout=10)
-        self.segment.remove()
-        return code
+        return self.proc.wait(timeout=10)
+
+    def release(self):
+        if os.path.exists(self.segment.path):
+            self.segment.remove()
+
+    def status(self):
+        return self.segment.status()
+
+
+# --- The shared-memory transport (docs/l3-protocol.md, "Shared-memory transport") ---------------
+
+# i32 word indexes in the control block
+W_STATE, W_CHILD_SLEEPING, W_PARENT_SLEEPING, W_PARENT_CHUNKS, W_CHILD_CHUNKS = 0, 128 // 4, 192 // 4, 256 // 4, 320 // 4
+WINDOW_DATA = 4096   # the window's two chunk halves start here, after the 64-byte header and padding
+CHUNK = 64 * 1024    # bytes per chunk: the window is 4096 + 2 * CHUNK bytes
+SPIN_CHECKS = 2000   # how many times to look at the block before sleeping on the doorbell pipe
+SLEEP_S = 0.005      # bound of one sleep: a wake-up lost to store->load reordering costs at most this
+
+
+class ShmChip(Chip):
+    """One chip child over the shared-memory transport: same requests, no frames on the pipes."""
+
+    def __init__(self, node, child_main, backend, device_id):
+        if platform.machine().lower() not in ("x86_64", "amd64"):
+            raise ChipError(-95, "this client relies on x86-64 memory ordering; use --transport pipe here")
+        self.control_fd = os.memfd_create("simpler-l3-control", os.MFD_CLOEXEC)
+        self.window_fd = os.memfd_create("simpler-l3-window", os.MFD_CLOEXEC)
+        os.ftruncate(self.control_fd, FRAME_BYTES)
+        os.ftruncate(self.window_fd, WINDOW_DATA + 2 * CHUNK)
+        self.block = mmap.mmap(self.control_fd, FRAME_BYTES)
+        self.window = mmap.mmap(self.window_fd, WINDOW_DATA + 2 * CHUNK)
+        # Aligned 4-byte elements: each access is one 32-bit load or store (see the docs on ordering).
+        self.words = memoryview(self.block).cast("i")
+        cmd = [node, child_main, "--device-id", str(device_id), "--backend", backend, "--transport", "shm",
+               "--control-fd", str(self.control_fd), "--window-fd", str(self.window_fd)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=REPO,
+                                     pass_fds=(self.control_fd, self.window_fd))
+        os.close(self.control_fd)  # the child holds its own descriptors; our mappings stay
+        os.close(self.window_fd)
+        first = self._read()       # the init frame still comes over stdout
+        if first["state"] != STATE_INIT_DONE:
+            raise ChipError(first["error"], first["message"])
+
+    def _ring(self):
+        self.proc.stdin.write(b"\x01")
+        self.proc.stdin.flush()
+
+    def _until(self, ready):
+        """Spins on ready(), then sleeps on the doorbell pipe (bounded) until it holds."""
+        for _ in range(SPIN_CHECKS):
+            if ready():
+                return
+        out = self.proc.stdout.fileno()
+        while True:
+            self.words[W_PARENT_SLEEPING] = 1
+            if ready():
+                break
+            readable, _, _ = select.select([out], [], [], SLEEP_S)
+            if readable and not os.read(out, 4096):
+                raise EOFError("chip child closed its stdout")
+            if ready():
+                break
+            # Our request may have been missed by a child that went to sleep meanwhile: ring again.
+            if self.words[W_CHILD_SLEEPING]:
+                self._ring()
+        self.words[W_PARENT_SLEEPING] = 0
+
+    def _publish(self, state):
+        self.words[W_STATE] = state      # last: every field written before it is visible with it
+        if self.words[W_CHILD_SLEEPING]:
+            self._ring()
+
+    def request(self, command, args=(0, 0, 0, 0), name="", transfer=None):
+        frame = bytearray(96)
+        a = list(args) + [0] * (4 - len(args))
+        FIXED.pack_into(frame, 0, STATE_REQUEST, 0, command, a[0], a[1], a[2], a[3], 0, 0)
+        encoded = name.encode("ascii")
+        assert len(encoded) < NAME_BYTES
+        frame[NAME_OFFSET:NAME_OFFSET + len(encoded)] = encoded
+        self.block[4:96] = frame[4:96]
+        self._publish(STATE_REQUEST)
+        if transfer:
+            transfer()
+        self._until(lambda: self.words[W_STATE] != STATE_REQUEST)
+        data = self.block[0:FRAME_BYTES]
+        state, error, rcommand, _, _, _, _, result, _ = FIXED.unpack_from(data)
+        message = data[MESSAGE_OFFSET:MESSAGE_OFFSET + MESSAGE_BYTES].split(b"\0", 1)[0].decode("utf-8", "replace")
+        assert state == STATE_DONE and rcommand == command, (state, rcommand)
+        if error != 0:
+            raise ChipError(error, message)
+        return result
+
+    def _header(self, op, region, offset, nbytes):
+        self.window[0:64] = SIDEBAND.pack(b"HMRD", 1, op, region, offset, nbytes, 0, 0, bytes(24))
+
+    def _half(self, k):
+        return WINDOW_DATA + (k % 2) * CHUNK
+
+    def info(self, handle):
+        self._header(OP_INFO, handle, 0, 64)
+        assert self.request(INFO) == 64
+        f = INFO_STRUCT.unpack(self.window[WINDOW_DATA:WINDOW_DATA + 64])
+        keys = ("host_data_ptr", "device_data_ptr", "data_bytes", "host_signal_ptr", "device_signal_ptr",
+                "signal_count", "reserved0", "total_bytes", "flags", "reserved1")
+        return dict(zip(keys, f))
+
+    def h2region(self, handle, offset, data):
+        n = len(data)
+        chunks = (n + CHUNK - 1) // CHUNK
+        self._header(OP_H2REGION, handle, offset, n)
+        if chunks:
+            self.window[WINDOW_DATA:WINDOW_DATA + min(n, CHUNK)] = data[0:CHUNK]
+        self.words[W_CHILD_CHUNKS] = 0
+        self.words[W_PARENT_CHUNKS] = 1 if chunks else 0
+
+        def rest():
+            # Chunk k goes into half k % 2 once the child has consumed chunk k - 2.
+            for k in range(1, chunks):
+                self._until(lambda: self.words[W_CHILD_CHUNKS] >= k - 1 or self.words[W_STATE] != STATE_REQUEST)
+                if self.words[W_STATE] != STATE_REQUEST:
+                    return  # answered early (an error): stop feeding
+                piece = data[k * CHUNK:(k + 1) * CHUNK]
+                self.window[self._half(k):self._half(k) + len(piece)] = piece
+                self.words[W_PARENT_CHUNKS] = k + 1
+                if self.words[W_CHILD_SLEEPING]:
+                    self._ring()
+
+        self.request(H2REGION, transfer=rest)
+
+    def region2h(self, handle, offset, nbytes):
+        chunks = (nbytes + CHUNK - 1) // CHUNK
+        out = bytearray(nbytes)
+        self._header(OP_REGION2H, handle, offset, nbytes)
+        self.words[W_CHILD_CHUNKS] = 0
+        self.words[W_PARENT_CHUNKS] = 0
+
+        def drain():
+            # Chunk k is ready once child_chunks > k; releasing it lets the child reuse its half.
+            for k in range(chunks):
+                self._until(lambda: self.words[W_CHILD_CHUNKS] > k or self.words[W_STATE] != STATE_REQUEST)
+                if self.words[W_CHILD_CHUNKS] <= k:
+                    return  # answered without it (an error)
+                length = min(CHUNK, nbytes - k * CHUNK)
+                out[k * CHUNK:k * CHUNK + length] = self.window[self._half(k):self._half(k) + length]
+                self.words[W_PARENT_CHUNKS] = k + 1
+                if self.words[W_CHILD_SLEEPING]:
+                    self._ring()
+
+        assert self.request(REGION2H, transfer=drain) == nbytes
+        return bytes(out)
+
+    def shutdown(self):
+        self.words[W_STATE] = STATE_SHUTDOWN
+        self._ring()
+        return self.proc.wait(timeout=10)
+
+    def release(self):
+        self.words.release()
+        self.block.close()
+        self.window.close()
+
+    def status(self):
+        return struct.unpack_from("<i", self.window, 32)[0]
 
 
 def main():
@@ -170,16 +339,18 @@ def main():
     p.add_argument("--backend", default=os.environ.get("SIMPLER_L3_BACKEND", "@simpler/hal-sim"))
     p.add_argument("--device-id", type=int, default=0)
     p.add_argument("--round-trip", action="store_true", help="also run the round-trip kernel once")
+    p.add_argument("--transport", choices=("pipe", "shm"), default=os.environ.get("SIMPLER_L3_TRANSPORT", "pipe"))
+    p.add_argument("--big", type=int, default=0, help="also move this many bytes in and out")
     opts = p.parse_args()
 
-    chip = Chip(opts.node, opts.child_main, opts.backend, opts.device_id)
+    cls = ShmChip if opts.transport == "shm" else Chip
+    chip = cls(opts.node, opts.child_main, opts.backend, opts.device_id)
     try:
         run(chip, opts)
     finally:
         if chip.proc.poll() is None:
             chip.proc.kill()
-        if os.path.exists(chip.segment.path):
-            chip.segment.remove()
+        chip.release()
 
 
 def run(chip, opts):
@@ -193,7 +364,7 @@ def run(chip, opts):
 
     payload = bytes((17 + i * 5) & 0xFF for i in range(n))
     chip.h2region(handle, 0, payload)
-    assert chip.segment.status() == 0
+    assert chip.status() == 0
     chip.notify(handle, 0, 1)
     chip.wait(handle, 0, 1, 0)  # probe: satisfied
     try:
@@ -215,6 +386,14 @@ def run(chip, opts):
         chip.synchronize()
         print("round trip verified")
 
+    if opts.big:
+        big = chip.open(opts.big, 1)
+        data = os.urandom(opts.big)
+        chip.h2region(big, 0, data)
+        assert chip.region2h(big, 0, opts.big) == data, "big payload differs"
+        chip.close(big)
+        print(f"moved {opts.big} bytes in and out")
+
     chip.close(handle)
     try:
         chip.close(handle)
@@ -223,7 +402,7 @@ def run(chip, opts):
         assert e.errno == -22, e
     code = chip.shutdown()
     assert code == 0, f"child exit code {code}"
-    print("OK")
+    print(f"OK ({opts.transport} transport)")
 
 
 if __name__ == "__main__":

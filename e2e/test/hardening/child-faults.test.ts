@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { MappedRegion, Worker, createWorker } from '@simpler/region-core';
+import { L3_TRANSPORTS, MappedRegion, Worker, createWorker } from '@simpler/region-core';
 import { ourSegments, regionErrorProblem, sameBytes, settle, sleep } from './support/checks';
 import { chipChildPid, processAlive } from './support/chip-pids';
 
@@ -61,7 +61,7 @@ const cases: [string, Setup][] = [
   ],
 ];
 
-describe('a chip child killed during each kind of request', () => {
+describe.each(L3_TRANSPORTS)('a chip child killed during each kind of request (%s transport)', (transport) => {
   const before = new Set(ourSegments());
 
   afterAll(() => {
@@ -69,7 +69,7 @@ describe('a chip child killed during each kind of request', () => {
   });
 
   it.each(cases)('%s → EIO within 2 s; the other child is unaffected', async (_name, setup) => {
-    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], childStderr: 'ignore' });
+    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], childStderr: 'ignore', transport });
     const pids = [chipChildPid(0), chipChildPid(1)];
     try {
       const { start, killAfterMs } = await setup(worker);

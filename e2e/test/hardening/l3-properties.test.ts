@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { simBackend as createBackend } from './support/sim';
-import { MappedRegion, Worker, createWorker } from '@simpler/region-core';
+import { L3_TRANSPORTS, MappedRegion, Worker, createWorker } from '@simpler/region-core';
 import { ourSegments } from './support/checks';
 import { opArb, runWorkerProgram } from './support/worker-model';
 
@@ -9,14 +9,14 @@ import { opArb, runWorkerProgram } from './support/worker-model';
  * that crosses the control protocol must match what the spec demands. Fewer runs (each call is
  * a process round trip).
  */
-describe('L3 worker: model-based properties', () => {
+describe.each(L3_TRANSPORTS)('L3 worker over %s: model-based properties', (transport) => {
   let worker: Worker;
   let other: Worker;
   let foreign: MappedRegion;
   const segmentsBefore = new Set(ourSegments());
 
   beforeAll(async () => {
-    worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], backendOptions: { guardBytes: 64 } });
+    worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], backendOptions: { guardBytes: 64 }, transport });
     other = await createWorker({ level: 2, backend: await createBackend({ deviceId: 0 }) });
     foreign = await other.openMappedRegion(256, { signalCount: 2 });
   });

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { simBackend as createBackend } from './support/sim';
-import { MappedRegion, Worker, createWorker } from '@simpler/region-core';
+import { L3_TRANSPORTS, MappedRegion, Worker, createWorker } from '@simpler/region-core';
 import { ourSegments, regionErrorProblem, sameBytes, settle } from './support/checks';
 
 const CALLERS = 64;
@@ -55,9 +55,9 @@ async function caller(worker: Worker, id: number, chips: readonly number[], stat
 }
 
 describe('load: 64 concurrent callers', () => {
-  it('over 4 chip children: every result correct, no request starves, nothing left behind', async () => {
+  it.each(L3_TRANSPORTS)('over 4 chip children (%s transport): every result correct, no request starves, nothing left behind', async (transport) => {
     const before = new Set(ourSegments());
-    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1, 2, 3] });
+    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1, 2, 3], transport });
     const stats = { max: 0, count: 0 };
     try {
       const results = await Promise.allSettled(Array.from({ length: CALLERS }, (_, i) => caller(worker, i, worker.workerIds, stats)));

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { MailboxCommand, SidebandOp } from '@simpler/abi';
 import { simBackend as createBackend } from './support/sim';
 import { DeviceContext, MappedRegion, Worker, createWorker } from '@simpler/region-core';
-import { expectNoHostAddress, ourSegments, regionErrorProblem, settle, shmEntries } from './support/checks';
+import { expectNoHostAddress, l3Mappings, ourSegments, regionErrorProblem, settle, shmEntries } from './support/checks';
 import { RawChipChild, TestSegment, testPrefix } from './support/raw-chip-child';
 import { packageDirOf } from '../support/workspace';
 
@@ -132,9 +132,29 @@ describe.each([2, 3] as const)('security: no stale data (level %i)', (level) => 
 });
 
 describe('security: side-band segments', () => {
-  it('the parent creates them 0600, owned by us, and removes them on close', async () => {
+  it('over shared memory nothing is named: no /dev/shm entry, anonymous memfd mappings only, gone after close', async () => {
     const before = new Set(ourSegments());
-    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1] });
+    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], transport: 'shm' });
+    try {
+      for (const workerId of [0, 1]) {
+        const r = await worker.openMappedRegion(1 << 20, { workerId });
+        await worker.mappedRegionDatacopyH2Region(r, 0, randomBytes(1 << 20));
+        await worker.mappedRegionDatacopyRegion2H(r, 0, 1 << 20);
+        await worker.mappedRegionInfo(r);
+      }
+      expect(ourSegments().filter((s) => !before.has(s))).toEqual([]);
+      const maps = l3Mappings();
+      expect(maps).toHaveLength(4);
+      for (const line of maps) expect(line).toMatch(/\/memfd:simpler-l3-(control|window) \(deleted\)$/);
+    } finally {
+      await worker.close();
+    }
+    expect(l3Mappings()).toEqual([]);
+  });
+
+  it('the parent creates them 0600, owned by us, and removes them on close (pipe transport)', async () => {
+    const before = new Set(ourSegments());
+    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], transport: 'pipe' });
     try {
       for (const workerId of [0, 1]) {
         const r = await worker.openMappedRegion(1 << 16, { workerId });

@@ -1,6 +1,6 @@
 import { simBackend as createBackend } from './support/sim';
-import { createWorker } from '@simpler/region-core';
-import { openFdCount, ourSegments } from './support/checks';
+import { L3_TRANSPORTS, createWorker } from '@simpler/region-core';
+import { l3Mappings, openFdCount, ourSegments } from './support/checks';
 
 /**
  * A small version of tools/soak.js (which runs 100,000 cycles and 1,000,000 steps): repeated
@@ -38,10 +38,11 @@ describe('light soak', () => {
     }
   });
 
-  it('L3: 2,000 requests across two children leave fds and /dev/shm flat after close', async () => {
+  it.each(L3_TRANSPORTS)('L3 over %s: 2,000 requests across two children leave fds, mappings and /dev/shm flat after close', async (transport) => {
     const fdsBefore = openFdCount();
     const shmBefore = ourSegments().length;
-    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1] });
+    const mapsBefore = l3Mappings().length;
+    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], transport });
     try {
       const regions = await Promise.all([0, 1].map((workerId) => worker.openMappedRegion(4096, { signalCount: 1, workerId })));
       const bytes = Buffer.alloc(512, 7);
@@ -55,12 +56,15 @@ describe('light soak', () => {
           }
         }),
       );
-      // One segment per child while the worker lives, and no more.
-      expect(ourSegments().length - shmBefore).toBeLessThanOrEqual(2);
+      // One segment per child while the worker lives (pipes), none with shared memory, and no more.
+      expect(ourSegments().length - shmBefore).toBeLessThanOrEqual(transport === 'pipe' ? 2 : 0);
+      // Control block and data window of each child, mapped once, whatever the number of requests.
+      expect(l3Mappings().length - mapsBefore).toBe(transport === 'shm' ? 4 : 0);
     } finally {
       await worker.close();
     }
     expect(ourSegments().length).toBe(shmBefore);
+    expect(l3Mappings().length).toBe(mapsBefore);
     // Pipes of exited children are closed asynchronously; give them a moment.
     for (let i = 0; i < 50 && openFdCount() > fdsBefore; i++) await new Promise((r) => setTimeout(r, 20));
     expect(openFdCount()).toBeLessThanOrEqual(fdsBefore);

@@ -7,6 +7,16 @@ interface BenchJson {
   results: { name: string; value: number; unit: string; baseline: number; ratio: number }[];
 }
 
+/** The L3 figures, for each transport. */
+const L3_REQUIRED = ['shm', 'pipe'].flatMap((t) => [
+  `l3.${t}.notify.p50`,
+  `l3.${t}.notify.p99`,
+  `l3.${t}.round-trip.p50`,
+  `l3.${t}.datacopy.pair.16MiB`,
+  `l3.${t}.datacopy.h2region.16MiB`,
+  `l3.${t}.datacopy.region2h.16MiB`,
+]);
+
 const REQUIRED = [
   'l2.datacopy.h2region.64KiB',
   'l2.datacopy.h2region.1MiB',
@@ -68,7 +78,9 @@ describe('simpler-region bench', () => {
       expect(row.baseline).toBeGreaterThan(0);
       expect(Math.abs(row.ratio - row.value / row.baseline) / row.ratio).toBeLessThan(0.01);
     }
-    expect(report.results.map((x) => x.name)).toEqual(expect.arrayContaining(REQUIRED));
+    expect(report.results.map((x) => x.name)).toEqual(expect.arrayContaining([...REQUIRED, ...L3_REQUIRED]));
+    expect(report.results.find((x) => x.name === 'l3.shm.notify.p50')!.unit).toBe('us');
+    expect(report.results.find((x) => x.name === 'l3.shm.datacopy.pair.16MiB')!.unit).toBe('GB/s');
     expect(report.results.find((x) => x.name === 'l2.datacopy.h2region.1MiB')!.unit).toBe('GB/s');
     expect(report.results.find((x) => x.name === 'l2.ping-pong.context.p50')!.unit).toBe('us');
 
@@ -87,18 +99,37 @@ describe('simpler-region bench', () => {
       expect(Number.isFinite(Number(p['cx'])) && Number.isFinite(Number(p['cy']))).toBe(true);
     }
     const cdfs = elements(svg, 'polyline').filter((p) => p['class'] === 'cdf');
-    expect(cdfs.map((c) => c['data-series'])).toEqual(expect.arrayContaining(['raw SAB spin', 'L2 context (waitSync)', 'L2 Worker (async)']));
+    expect(cdfs.map((c) => c['data-series'])).toEqual(
+      expect.arrayContaining(['raw SAB spin', 'L2 context (waitSync)', 'L2 Worker (async)', 'L3 notify (shm)', 'L3 notify (pipe)', 'raw shm spin, 2 processes', 'raw pipe ping-pong', 'L3 round trip (shm)', 'L2 round trip']),
+    );
+    // Every figure with a goal is drawn as a ratio bar beside its goal.
+    const bars = elements(svg, 'rect').filter((b) => b['class'] === 'goal');
+    expect(bars.map((b) => b['data-name'])).toEqual(expect.arrayContaining(['l3.shm.notify.p50', 'l3.shm.datacopy.pair.16MiB', 'l3.shm.round-trip.p50', 'l2.ping-pong.context.p50']));
+    for (const b of bars) expect(['true', 'false']).toContain(b['data-met']);
     expect(svg).not.toMatch(/NaN|Infinity|undefined/);
   });
 
   it('prints a table with name, value, unit, baseline and ratio when not --json', () => {
-    const r = runCli(['bench', '--quick'], { timeoutMs: 120_000 });
+    const r = runCli(['bench', '--quick', '--level', '2'], { timeoutMs: 120_000 });
     expect(r.status).toBe(0);
     const [header, rule, ...rows] = r.stdout.trim().split('\n');
     expect(header).toMatch(/^name\s+value\s+unit\s+baseline\s+ratio\s+goal/);
     expect(rule).toMatch(/^-+/);
     expect(rows.join('\n')).toMatch(/l2\.datacopy\.h2region\.64KiB\s+[\d.]+\s+GB\/s\s+[\d.]+ \(Buffer\.copy\)\s+[\d.]+x\s+>= 0\.9x/);
     expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('--level 3 --transport pipe measures only that transport', () => {
+    const r = runCli(['bench', '--quick', '--json', '--level', '3', '--transport', 'pipe'], { timeoutMs: 120_000 });
+    expect(r.status).toBe(0);
+    const names = (JSON.parse(r.stdout) as BenchJson).results.map((x) => x.name);
+    expect(names).toContain('l3.pipe.notify.p50');
+    expect(names.filter((n) => !n.startsWith('l3.pipe.'))).toEqual([]);
+  });
+
+  it('rejects --transport with --level 2, and an unknown transport (exit 2)', () => {
+    expectUsageError(runCli(['bench', '--quick', '--level', '2', '--transport', 'shm']), '--transport');
+    expectUsageError(runCli(['bench', '--quick', '--transport', 'tcp']), '--transport');
   });
 
   it('rejects an --svg path in a missing directory before measuring (exit 2)', () => {

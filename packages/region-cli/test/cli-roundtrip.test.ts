@@ -5,6 +5,7 @@ interface RoundtripJson {
   backend: string;
   platform: string;
   level: number;
+  transport?: string;
   iters: number;
   dataBytes: number;
   latencyUs: { p50: number; p99: number; max: number };
@@ -41,6 +42,22 @@ describe('simpler-region roundtrip', () => {
       expect.objectContaining({ deviceId: 0, verified: 50 }),
       expect.objectContaining({ deviceId: 1, verified: 50 }),
     ]);
+  });
+
+  it.each(['shm', 'pipe'])('--level 3 --transport %s names the transport and verifies every iteration', (transport) => {
+    const r = runCli(['roundtrip', '--json', '--iters', '30', '--level', '3', '--transport', transport]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = parseReport(r.stdout);
+    expect(Object.keys(report).slice(0, 6)).toEqual(['ok', 'backend', 'platform', 'level', 'transport', 'iters']);
+    expect(report).toMatchObject({ ok: true, level: 3, transport, iters: 30 });
+    const text = runCli(['roundtrip', '--iters', '5', '--level', '3', '--transport', transport]);
+    expect(text.stdout).toContain(`level 3 (${transport})`);
+  });
+
+  it('--transport is a usage error at level 2, and an unknown transport anywhere', () => {
+    expectUsageError(runCli(['roundtrip', '--transport', 'shm']), '--transport');
+    expectUsageError(runCli(['roundtrip', '--level', '3', '--transport', 'tcp']), '--transport');
   });
 
   it('--level 3 on the stub fails with ENOTSUP (exit 1)', () => {

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { RegionError, RegionErrorCode, isRegionError } from '@simpler/region-core';
 
 const ERRNO: Record<RegionErrorCode, number> = { EINVAL: -22, EAGAIN: -11, ENOMEM: -12, EIO: -5, ENOTSUP: -95 };
@@ -89,4 +89,15 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Resolves after `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Lines of `/proc/<pid>/maps` that map an L3 shared-memory object (a chip child's control block or data window). */
+export function l3Mappings(pid: number | 'self' = 'self'): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('/memfd:simpler-l3-'));
+  } catch {
+    return [];
+  }
 }

@@ -1,114 +1,120 @@
-import { BACKEND_NAME as SIM_BACKEND } from '@simpler/hal-sim';
-import { Worker, createWorker } from '@simpler/region-core';
-import { BenchBudget, FULL_BUDGET, REQUIRED_SIZES, sizeLabel } from './bench-budget';
+import { createBackend } from '@simpler/hal-sim';
+import { L3Transport, createWorker, defaultL3Transport } from '@simpler/region-core';
+import { shmSupported } from '@simpler/shm';
+import { BenchBudget, FULL_BUDGET, sizeLabel } from './bench-budget';
 import { BenchReport, BenchRow, ThroughputPoint, benchRow } from './bench-result';
-import { median } from './measure';
+import { PAIR_BYTES, TransportFigures, iterationLatencies, measureTransport, medianMs } from './l3-transport-bench';
 import { pipePingPong } from './pipe-ping-pong';
 import { BenchProgress } from './run-l2-bench';
+import { shmPingPong } from './shm-ping-pong';
 import { summarizeLatency } from '../roundtrip/latency-stats';
 
-/** Goal of a control round trip through a chip child against the raw pipe ping-pong (tools/bench-l3.js). */
-export const L3_CONTROL_GOAL = { op: '<=', ratio: 1.3 } as const;
-/** Goal of 16 MiB datacopies through a chip child against in-process `Buffer.copy`. */
-export const L3_BULK_GOAL = { op: '>=', ratio: 0.25 } as const;
+/** Goals of the L3 figures per transport (issue 13 for shm; the pipe transport keeps its earlier ones). */
+export const L3_GOALS = {
+  shm: { notify: { op: '<=', ratio: 3 }, pair: { op: '>=', ratio: 0.5 }, iteration: { op: '<=', ratio: 2 } },
+  pipe: { notify: { op: '<=', ratio: 1.3 }, pair: { op: '>=', ratio: 0.25 }, iteration: undefined },
+} as const;
 
 /** Options of {@link runL3Bench}. */
 export interface L3BenchOptions {
   readonly budget?: BenchBudget;
   readonly onProgress?: BenchProgress;
+  /** Transports to measure (default: both where shared memory works, else pipe). */
+  readonly transports?: readonly L3Transport[];
 }
 
-/** Number of progress steps an L3 run takes with `budget`. */
-export function l3BenchSteps(_budget: BenchBudget): number {
-  return 2 + REQUIRED_SIZES.length;
+/** The transports measured by default on this machine. */
+export function defaultBenchTransports(): L3Transport[] {
+  return defaultL3Transport() === 'shm' ? ['shm', 'pipe'] : ['pipe'];
 }
 
-async function controlRoundTrips(worker: Worker, rounds: number, warmup: number): Promise<Float64Array> {
-  const region = await worker.openMappedRegion(4096, { signalCount: 1 });
-  let v = 0;
-  for (let i = 0; i < warmup; i++) await worker.mappedRegionNotify(region, 0, ++v);
-  const out = new Float64Array(rounds);
-  for (let i = 0; i < rounds; i++) {
-    const t0 = performance.now();
-    await worker.mappedRegionNotify(region, 0, ++v);
-    out[i] = (performance.now() - t0) * 1000;
+/** Number of progress steps an L3 run takes. */
+export function l3BenchSteps(_budget: BenchBudget, transports: readonly L3Transport[] = defaultBenchTransports()): number {
+  return 4 + 3 * transports.length;
+}
+
+/** The baselines measured in the same run: raw ping-pongs, two in-process copies, the L2 iteration. */
+interface Baselines {
+  readonly pipe: Float64Array;
+  readonly shm: Float64Array | undefined;
+  readonly copyPairMs: number;
+  readonly l2Iteration: Float64Array;
+}
+
+async function measureBaselines(budget: BenchBudget, withShm: boolean, step: (label: string) => void): Promise<Baselines> {
+  const warmup = Math.min(2000, Math.max(50, budget.l3ControlRounds >> 3));
+  const pipe = await pipePingPong(budget.l3ControlRounds, warmup);
+  step('shared-memory ping-pong');
+  const shm = withShm ? await shmPingPong(budget.l3ControlRounds, warmup) : undefined;
+  step('L2 round-trip iterations');
+  const l2 = await createWorker({ level: 2, backend: await createBackend({ deviceId: 0 }) });
+  let l2Iteration: Float64Array;
+  try {
+    l2Iteration = await iterationLatencies(l2, budget.l3IterationRounds);
+  } finally {
+    await l2.close();
   }
-  await worker.closeMappedRegion(region);
-  return out;
+  step('Buffer copies');
+  const a = Buffer.alloc(PAIR_BYTES, 0x5a);
+  const b = Buffer.alloc(PAIR_BYTES);
+  const copyPairMs = await medianMs(Math.max(budget.l3CopyIters, 5), () => {
+    a.copy(b);
+    b.copy(a);
+  });
+  return { pipe, shm, copyPairMs, l2Iteration };
 }
 
-function timeCopies(iters: number, copy: () => void): number {
-  for (let i = 0; i < 2; i++) copy();
-  const ms: number[] = [];
-  for (let i = 0; i < iters; i++) {
-    const t0 = performance.now();
-    copy();
-    ms.push(performance.now() - t0);
+function transportRows(t: L3Transport, f: TransportFigures, base: Baselines): BenchRow[] {
+  const goals = L3_GOALS[t];
+  const raw = t === 'shm' && base.shm ? summarizeLatency(base.shm) : summarizeLatency(base.pipe);
+  const rawName = t === 'shm' && base.shm ? 'shm spin ping-pong, 2 processes' : '4096-byte pipe ping-pong';
+  const n = summarizeLatency(f.notify);
+  const it = summarizeLatency(f.iteration);
+  const l2 = summarizeLatency(base.l2Iteration);
+  const gb = (bytes: number, ms: number): number => bytes / (ms * 1e6);
+  const rows = [
+    benchRow(`l3.${t}.notify.p50`, n.p50, raw.p50, 'us', rawName, goals.notify),
+    benchRow(`l3.${t}.notify.p99`, n.p99, raw.p99, 'us', rawName),
+    benchRow(`l3.${t}.round-trip.p50`, it.p50, l2.p50, 'us', 'L2 round-trip iteration', goals.iteration),
+    benchRow(`l3.${t}.datacopy.pair.${sizeLabel(PAIR_BYTES)}`, gb(2 * PAIR_BYTES, f.pairMs), gb(2 * PAIR_BYTES, base.copyPairMs), 'GB/s', 'two Buffer.copy', goals.pair),
+  ];
+  const copyGb = gb(2 * PAIR_BYTES, base.copyPairMs);
+  for (const c of f.copies) {
+    rows.push(benchRow(`l3.${t}.datacopy.h2region.${sizeLabel(c.bytes)}`, gb(c.bytes, c.inMs), copyGb, 'GB/s', 'Buffer.copy 16 MiB'));
+    rows.push(benchRow(`l3.${t}.datacopy.region2h.${sizeLabel(c.bytes)}`, gb(c.bytes, c.outMs), copyGb, 'GB/s', 'Buffer.copy 16 MiB'));
   }
-  return median(ms);
-}
-
-async function timeCopiesAsync(iters: number, copy: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 2; i++) await copy();
-  const ms: number[] = [];
-  for (let i = 0; i < iters; i++) {
-    const t0 = performance.now();
-    await copy();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
+  return rows;
 }
 
 /**
- * The L3 benchmark through the public Worker API (level 3, one simulator chip child), the same
- * measurements as tools/bench-l3.js: a control round trip (notify) against a raw 4096-byte pipe
- * ping-pong with a trivial child, and datacopy throughput through the side-band segment at each
- * required size against in-process `Buffer.copy` — all in this run.
+ * The L3 benchmark through the public Worker API (level 3, one simulator chip child per transport):
+ * for each transport the notify round trip, the round-trip iteration (64 B h2region + notify +
+ * launch + wait + region2h), datacopy at the required sizes and the 16 MiB h2region + region2h pair;
+ * beside them baselines measured in the same run — a shared-memory spin ping-pong between two Node
+ * processes, a 4096-byte pipe ping-pong, two in-process 16 MiB `Buffer.copy` calls and the same
+ * iteration at level 2.
  */
 export async function runL3Bench(options: L3BenchOptions = {}): Promise<BenchReport> {
   const budget = options.budget ?? FULL_BUDGET;
-  const total = l3BenchSteps(budget);
+  const transports = options.transports ?? defaultBenchTransports();
+  const total = l3BenchSteps(budget, transports);
   let done = 0;
   const step = (label: string): void => options.onProgress?.(++done, total, label);
   options.onProgress?.(0, total, 'L3 pipe ping-pong');
-  const warmup = Math.min(2000, Math.max(50, budget.l3ControlRounds >> 3));
-  const raw = await pipePingPong(budget.l3ControlRounds, warmup);
-  step('L3 control round trips');
-  const worker = await createWorker({ level: 3, backend: require.resolve(SIM_BACKEND), deviceIds: [0] });
+  const base = await measureBaselines(budget, shmSupported && transports.includes('shm'), step);
   const rows: BenchRow[] = [];
-  const series: Record<string, ThroughputPoint[]> = { 'L3 h2region': [], 'L3 region2h': [] };
-  let control: Float64Array;
-  try {
-    control = await controlRoundTrips(worker, budget.l3ControlRounds, warmup);
-    step('L3 datacopy');
-    const c = summarizeLatency(control);
-    const r = summarizeLatency(raw);
-    rows.push(benchRow('l3.control.notify.p50', c.p50, r.p50, 'us', '4096-byte pipe ping-pong', L3_CONTROL_GOAL));
-    rows.push(benchRow('l3.control.notify.p99', c.p99, r.p99, 'us', '4096-byte pipe ping-pong'));
-    const maxSize = Math.max(...REQUIRED_SIZES);
-    const region = await worker.openMappedRegion(maxSize, { signalCount: 1 });
-    const src = Buffer.alloc(maxSize, 0x5a);
-    const dst = Buffer.alloc(maxSize);
-    for (const size of REQUIRED_SIZES) {
-      const s = src.subarray(0, size);
-      const iters = budget.l3CopyIters;
-      const inMs = await timeCopiesAsync(iters, () => worker.mappedRegionDatacopyH2Region(region, 0, s));
-      // Into a reused buffer, like the baseline and the L2 figures: a fresh 16 MiB buffer per call
-      // would measure first-touch page faults, not the copy.
-      const sink = dst.subarray(0, size);
-      const outMs = await timeCopiesAsync(iters, () => worker.mappedRegionDatacopyRegion2HInto(region, 0, sink));
-      const copyMs = timeCopies(Math.max(iters, 5), () => s.copy(dst));
-      const gb = (ms: number): number => size / (ms * 1e6);
-      series['L3 h2region']!.push({ bytes: size, value: gb(inMs) });
-      series['L3 region2h']!.push({ bytes: size, value: gb(outMs) });
-      const goal = size === maxSize ? L3_BULK_GOAL : undefined;
-      rows.push(benchRow(`l3.datacopy.h2region.${sizeLabel(size)}`, gb(inMs), gb(copyMs), 'GB/s', 'Buffer.copy', goal));
-      rows.push(benchRow(`l3.datacopy.region2h.${sizeLabel(size)}`, gb(outMs), gb(copyMs), 'GB/s', 'Buffer.copy', goal));
-      step('L3 datacopy');
-    }
-    await worker.closeMappedRegion(region);
-  } finally {
-    await worker.close();
+  const throughput: Record<string, ThroughputPoint[]> = {};
+  const pingPong: Record<string, Float64Array> = {};
+  for (const t of transports) {
+    const f = await measureTransport(t, budget, step);
+    rows.push(...transportRows(t, f, base));
+    throughput[`L3 ${t} h2region`] = f.copies.map((c) => ({ bytes: c.bytes, value: c.bytes / (c.inMs * 1e6) }));
+    throughput[`L3 ${t} region2h`] = f.copies.map((c) => ({ bytes: c.bytes, value: c.bytes / (c.outMs * 1e6) }));
+    pingPong[`L3 notify (${t})`] = f.notify;
+    pingPong[`L3 round trip (${t})`] = f.iteration;
   }
-  return { rows, throughput: series, pingPong: { 'L3 notify (chip child)': control, 'raw pipe ping-pong': raw } };
+  if (base.shm) pingPong['raw shm spin, 2 processes'] = base.shm;
+  pingPong['raw pipe ping-pong'] = base.pipe;
+  pingPong['L2 round trip'] = base.l2Iteration;
+  return { rows, throughput, pingPong };
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { integerOption } from '../parse/int-option';
 import { BackendError } from '@simpler/abi';
+import { L3Transport, L3_TRANSPORTS, defaultL3Transport } from '@simpler/region-core';
 import { CommandContext } from '../command-context';
 import { UsageError } from '../usage-error';
 import { FULL_BUDGET, QUICK_BUDGET } from '../bench/bench-budget';
@@ -15,6 +16,7 @@ import { renderBenchSvg } from '../output/svg-chart';
 
 interface BenchFlags {
   level?: 2 | 3;
+  transport?: L3Transport;
   json?: boolean;
   svg?: string;
   quick?: boolean;
@@ -49,18 +51,22 @@ export function registerBenchCommand(program: Command, ctx: CommandContext): voi
     .option('--svg <file>', 'also write an SVG chart: throughput against size, ping-pong latency distribution')
     .option('--quick', 'a short run (a few seconds) with fewer sizes and round trips')
     .addOption(new Option('--level <level>', 'run only the L2 or only the L3 benchmark (default: both)').argParser(integerOption(2, 3)))
+    .addOption(new Option('--transport <transport>', 'L3: measure only this transport (default: shm and pipe, or pipe where shared memory is unavailable)').choices([...L3_TRANSPORTS]))
     .addHelpText('after', '\nRatios are value/baseline: for throughput higher is better, for times lower is better.\nThe same code runs as `node tools/bench.js` from the repository.')
     .action(async (flags: BenchFlags) => {
       const { io } = ctx;
       const progress = createProgress(io, flags.json === true);
       const budget = flags.quick ? QUICK_BUDGET : FULL_BUDGET;
       const svgFile = flags.svg === undefined ? undefined : checkWritable(path.resolve(io.cwd, flags.svg), flags.svg);
+      if (flags.transport !== undefined && flags.level === 2) throw new UsageError(`--transport ${flags.transport}: only the L3 benchmark has chip children`);
+      if (flags.transport === 'shm' && defaultL3Transport() !== 'shm') throw new UsageError('--transport shm: shared memory is not available on this machine');
       let report: BenchReport;
       let started = false;
       try {
         report = await runBench({
           budget,
           levels: flags.level === undefined ? [2, 3] : [flags.level],
+          ...(flags.transport === undefined ? {} : { transports: [flags.transport] }),
           onProgress: (done, total, label) => {
             if (!started) progress.start(total, label);
             started = true;

@@ -6,7 +6,7 @@ import { resolveBackendModule } from '../backend/select-backend';
 
 type ChipChildEntry = (argv: readonly string[]) => Promise<void> | void;
 
-const CHILD_USAGE = '--device-id N --backend M [--backend-options JSON] [--segment-prefix P]';
+const CHILD_USAGE = '--device-id N --backend M [--backend-options JSON] [--segment-prefix P] [--transport pipe|shm] [--control-fd N] [--window-fd N] [--spin-us N]';
 
 const CHILD_HELP = `
 Flags (the chip child's stable command line; --flag=value works too):
@@ -16,6 +16,13 @@ Flags (the chip child's stable command line; --flag=value works too):
   --backend-options JSON     JSON object passed to the backend factory
   --segment-prefix P         accepted side-band segment name prefix (default simpler-hdmr-<parent pid>-;
                              pass it when a wrapper such as npx or sh -c sits between you and the child)
+  --transport pipe|shm       pipe (default): frames on stdin/stdout, payloads in side-band segments;
+                             shm: control block and data window inherited as descriptors, the pipes
+                             carry only doorbell bytes
+  --control-fd N             shm: descriptor of the 4096-byte control block (default 3)
+  --window-fd N              shm: descriptor of the data window (default 4)
+  --spin-us N                shm: how long to spin for the next request before sleeping, microseconds
+                             (0..1000000, default 500)
 
 The child writes one frame when ready (state 6 init done, or state 5 with a negative error), then answers
 every request frame with exactly one reply frame; a frame with state 3 makes it release everything and
@@ -46,7 +53,7 @@ export function chipChildArgv(args: readonly string[], cwd: string): string[] {
   // Same fallback as every command: a backend this CLI ships works even when the project lacks it.
   const resolved = resolveBackendModule(parsed.backend, cwd);
   const backend = resolved.from === 'cli' && resolved.resolvedPath ? resolved.resolvedPath : parsed.backend;
-  return [
+  const argv = [
     '--device-id',
     String(parsed.deviceId),
     '--backend',
@@ -55,14 +62,26 @@ export function chipChildArgv(args: readonly string[], cwd: string): string[] {
     JSON.stringify(parsed.backendOptions),
     '--segment-prefix',
     parsed.segmentPrefix,
+    '--transport',
+    parsed.transport,
   ];
+  if (parsed.transport === 'shm') {
+    argv.push('--control-fd', String(parsed.controlFd), '--window-fd', String(parsed.windowFd), '--spin-us', plainDecimal(parsed.spinUs));
+  }
+  return argv;
+}
+
+/** `x` as the plain decimal the child's parser takes (`String` writes 1e-7 for tiny values). */
+function plainDecimal(x: number): string {
+  const text = String(x);
+  return text.includes('e') ? x.toFixed(20).replace(/\.?0+$/, '') : text;
 }
 
 /** Adds `child`: the chip child process of spec section 9, for L3 parents written in any language. */
 export function registerChildCommand(program: Command, ctx: CommandContext): void {
   program
     .command('child')
-    .description('run as an L3 chip child (spec section 9): 4096-byte mailbox frames on stdin/stdout, logs on stderr')
+    .description('run as an L3 chip child (spec section 9): 4096-byte mailbox frames on stdin/stdout or in shared memory, logs on stderr')
     .usage(CHILD_USAGE)
     // The flags are the chip child's, checked by region-core: commander only hands them over in order.
     .allowUnknownOption()

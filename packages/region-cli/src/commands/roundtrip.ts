@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { U32_MAX } from '@simpler/abi';
-import { Worker, createWorker } from '@simpler/region-core';
+import { L3Transport, L3_TRANSPORTS, Worker, createWorker, defaultL3Transport } from '@simpler/region-core';
 import { CommandContext } from '../command-context';
 import { UsageError } from '../usage-error';
 import { deviceIdsOption, integerOption } from '../parse/int-option';
@@ -22,6 +22,7 @@ interface RoundtripFlags {
   iters: number;
   dataBytes: number;
   timeoutUs: number;
+  transport?: L3Transport;
   json?: boolean;
 }
 
@@ -31,6 +32,8 @@ export interface RoundtripReport {
   readonly backend: string;
   readonly platform: string;
   readonly level: number;
+  /** Level 3: what carried the chip children's mailbox blocks and payloads. */
+  readonly transport?: L3Transport;
   readonly iters: number;
   readonly dataBytes: number;
   readonly latencyUs: LatencySummary;
@@ -66,7 +69,8 @@ export function registerRoundtripCommand(program: Command, ctx: CommandContext):
     .addOption(new Option('--iters <n>', 'iterations, seq = 1..n').argParser(integerOption(1, U32_MAX)).default(1000))
     .addOption(new Option('--data-bytes <n>', 'bytes per direction n; the region holds 2n').argParser(integerOption(1, 2 ** 40, true)).default(4096))
     .addOption(new Option('--timeout-us <n>', 'bound of each host wait, microseconds').argParser(integerOption(1, U32_MAX)).default(DEFAULT_ROUNDTRIP_TIMEOUT_US))
-    .option('--json', 'print {"ok","backend","platform","level","iters","dataBytes","latencyUs":{"p50","p99","max"}}')
+    .addOption(new Option('--transport <transport>', 'level 3: shared memory or pipes between parent and chip children (default: shm where supported)').choices([...L3_TRANSPORTS]))
+    .option('--json', 'print {"ok","backend","platform","level","transport" (level 3),"iters","dataBytes","latencyUs":{"p50","p99","max"}}')
     .option('--verbose', 'print stack traces on failure')
     .addHelpText('after', '\nExit status: 0 when every iteration verified, 1 otherwise (or on a backend error), 2 on a usage error.')
     .action(async (flags: RoundtripFlags) => {
@@ -80,13 +84,15 @@ async function roundtripCommand(flags: RoundtripFlags, ctx: CommandContext): Pro
   if (flags.level === 2 && deviceIds.length !== 1) {
     throw new UsageError(`--device-ids ${deviceIds.join(',')}: level 2 drives one device; use --level 3 for several`);
   }
+  if (flags.level === 2 && flags.transport !== undefined) throw new UsageError(`--transport ${flags.transport}: only level 3 has chip children to talk to`);
+  const transport = flags.level === 3 ? (flags.transport ?? defaultL3Transport()) : undefined;
   const choice = selectBackend(flags, io.env, io.cwd);
   let worker: Worker;
   if (flags.level === 2) {
     const backend = await openBackend(choice, deviceIds[0]!, io.env, io.cwd);
     worker = await createWorker({ level: 2, backend, deviceId: deviceIds[0]! });
   } else {
-    worker = await createWorker({ level: 3, backend: backendSpecifier(choice, io.cwd), backendOptions: choice.backendOptions, deviceIds });
+    worker = await createWorker({ level: 3, backend: backendSpecifier(choice, io.cwd), backendOptions: choice.backendOptions, deviceIds, transport });
   }
   // At L3 each chip child names its backend's platform in its init-done frame.
   const platform = worker.platformOf(deviceIds[0]);
@@ -114,7 +120,7 @@ async function roundtripCommand(flags: RoundtripFlags, ctx: CommandContext): Pro
       if (!failed) throw error;
     });
   }
-  const report = roundtripReport({ backend: choice.backend, platform, level: flags.level, iters: flags.iters, dataBytes: flags.dataBytes }, results);
+  const report = roundtripReport({ backend: choice.backend, platform, level: flags.level, ...(transport ? { transport } : {}), iters: flags.iters, dataBytes: flags.dataBytes }, results);
   if (flags.json) {
     io.out(JSON.stringify(report) + '\n');
   } else {
@@ -122,7 +128,7 @@ async function roundtripCommand(flags: RoundtripFlags, ctx: CommandContext): Pro
     const total = flags.iters * deviceIds.length;
     const head = report.ok ? c.green(c.bold('roundtrip ok')) : c.red(c.bold('roundtrip FAILED'));
     io.out(
-      `${head}: ${report.verified}/${total} iterations verified on ${report.backend} (${platform}), level ${report.level}, ` +
+      `${head}: ${report.verified}/${total} iterations verified on ${report.backend} (${platform}), level ${report.level}${transport ? ` (${transport})` : ''}, ` +
         `device${deviceIds.length === 1 ? '' : 's'} ${deviceIds.join(',')}, ${flags.dataBytes} bytes per direction\n` +
         `latency (us): p50 ${report.latencyUs.p50}  p99 ${report.latencyUs.p99}  max ${report.latencyUs.max}\n`,
     );

@@ -1,5 +1,5 @@
 import { sizeLabel } from '../bench/bench-budget';
-import { ThroughputPoint } from '../bench/bench-result';
+import { BenchRow, ThroughputPoint, meetsGoal } from '../bench/bench-result';
 
 /** What the benchmark chart draws. */
 export interface ChartData {
@@ -9,12 +9,15 @@ export interface ChartData {
   readonly pingPong: Readonly<Record<string, ArrayLike<number>>>;
   /** Subtitle, e.g. the command and date. */
   readonly subtitle?: string;
+  /** The figures; those with a goal are drawn as ratio bars beside their goal. */
+  readonly rows?: readonly BenchRow[];
 }
 
 const W = 960;
 const PANEL_H = 360;
 const M = { left: 72, right: 200, top: 56, bottom: 52 };
-const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#ad494a'];
+const GOAL_ROW_H = 26;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"';
 
 /** Escapes text for XML content and attribute values. */
@@ -102,7 +105,7 @@ function throughputPanel(y0: number, data: ChartData['throughput']): string[] {
 
 function latencyPanel(y0: number, data: ChartData['pingPong']): string[] {
   const names = Object.keys(data).filter((n) => data[n]!.length > 0);
-  const out = frame(y0, 'Ping-pong round-trip latency distribution', 'round-trip time (us, log scale)', 'fraction of round trips at or below');
+  const out = frame(y0, 'Round-trip latency distributions (ping-pongs, L3 requests, round-trip iterations)', 'round-trip time (us, log scale)', 'fraction of round trips at or below');
   if (names.length === 0) return out;
   const sorted = names.map((n) => Float64Array.from(data[n]!).sort());
   const lo = Math.max(0.01, Math.min(...sorted.map((s) => s[0]!)));
@@ -134,16 +137,53 @@ function latencyPanel(y0: number, data: ChartData['pingPong']): string[] {
 }
 
 /**
+ * Every figure with a goal as a bar of its ratio to its baseline (log scale), with a tick at the goal:
+ * green when met, orange when missed.
+ */
+function goalPanel(y0: number, rows: readonly BenchRow[]): string[] {
+  const out = [`<text x="${M.left}" y="${y0 + 30}" font-size="17" font-weight="600" ${FONT}>Figures against their baselines (ratio, log scale; tick = goal)</text>`];
+  const ratios = rows.flatMap((r) => [r.ratio, r.goal!.ratio]).filter((v) => v > 0 && Number.isFinite(v));
+  const lo = Math.min(0.1, ...ratios) / 1.2;
+  const hi = Math.max(10, ...ratios) * 1.2;
+  const left = M.left + 230;
+  const right = W - 40;
+  const x = (v: number): number => left + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (right - left);
+  const top = y0 + 46;
+  const bottom = top + rows.length * GOAL_ROW_H;
+  for (const t of logTicks(lo, hi)) {
+    out.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${bottom}" stroke="${t === 1 ? '#999' : '#e3e3e3'}"/>`);
+    out.push(`<text x="${x(t).toFixed(1)}" y="${bottom + 16}" font-size="11" text-anchor="middle" ${FONT}>${fmt(t)}x</text>`);
+  }
+  rows.forEach((r, i) => {
+    const y = top + i * GOAL_ROW_H;
+    const met = meetsGoal(r);
+    const colour = met ? '#2ca02c' : '#ff7f0e';
+    const ratio = Number.isFinite(r.ratio) && r.ratio > 0 ? r.ratio : lo;
+    const title = `${r.name}: ${r.value} ${r.unit} against ${r.baseline} ${r.unit} (${r.baselineName}), ratio ${r.ratio}x, goal ${r.goal!.op} ${r.goal!.ratio}x`;
+    out.push(`<text x="${left - 8}" y="${y + 17}" font-size="12" text-anchor="end" ${FONT}>${xmlEscape(r.name)}</text>`);
+    out.push(
+      `<rect class="goal" data-name="${xmlEscape(r.name)}" data-ratio="${r.ratio}" data-goal="${xmlEscape(`${r.goal!.op} ${r.goal!.ratio}`)}" data-met="${met}" x="${left}" y="${y + 5}" width="${Math.max(1, x(ratio) - left).toFixed(1)}" height="${GOAL_ROW_H - 10}" fill="${colour}"><title>${xmlEscape(title)}</title></rect>`,
+    );
+    out.push(`<line x1="${x(r.goal!.ratio).toFixed(1)}" x2="${x(r.goal!.ratio).toFixed(1)}" y1="${y + 2}" y2="${y + GOAL_ROW_H - 2}" stroke="#000" stroke-width="2"/>`);
+  });
+  return out;
+}
+
+/**
  * Renders the benchmark chart as a standalone SVG document: datacopy throughput against size (one
- * line per series, one marked point per size) above the ping-pong latency distributions (CDFs).
+ * line per series, one marked point per size) above the ping-pong and round-trip latency
+ * distributions (CDFs), above the figures that have a goal, as ratio bars.
  */
 export function renderBenchSvg(data: ChartData): string {
-  const height = 2 * PANEL_H + 40;
+  const goals = (data.rows ?? []).filter((r) => r.goal !== undefined);
+  const goalsH = goals.length === 0 ? 0 : 46 + goals.length * GOAL_ROW_H + 40;
+  const height = 2 * PANEL_H + 40 + goalsH;
   const body = [
     `<rect width="${W}" height="${height}" fill="#ffffff"/>`,
     ...(data.subtitle ? [`<text x="${W - 16}" y="${height - 12}" font-size="11" text-anchor="end" fill="#666" ${FONT}>${xmlEscape(data.subtitle)}</text>`] : []),
     ...throughputPanel(0, data.throughput),
     ...latencyPanel(PANEL_H + 20, data.pingPong),
+    ...(goals.length === 0 ? [] : goalPanel(2 * PANEL_H + 20, goals)),
   ];
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +

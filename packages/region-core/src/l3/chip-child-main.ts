@@ -5,6 +5,8 @@ import { DeviceContext } from '../context/device-context';
 import { ChipChild } from './chip-child';
 import { PipeFrameTransport } from './frame-transport';
 import { checkSegmentPrefix, defaultSegmentPrefix } from './sideband-segment';
+import { ShmChildLink } from './shm-child-link';
+import { DEFAULT_CHILD_SPIN_US, DEFAULT_CONTROL_FD, DEFAULT_WINDOW_FD, L3Transport, checkSpinUs, checkTransport } from './shm-layout';
 
 /** The chip child's command line, parsed (see docs/l3-protocol.md for the stable syntax). */
 export interface ChipChildArgs {
@@ -16,15 +18,31 @@ export interface ChipChildArgs {
   readonly backendOptions: Readonly<Record<string, unknown>>;
   /** `--segment-prefix <prefix>`: accepted segment-name prefix (default `simpler-hdmr-<parent pid>-`). */
   readonly segmentPrefix: string;
+  /** `--transport pipe|shm`: frames on stdin/stdout (default), or the shared-memory control block. */
+  readonly transport: L3Transport;
+  /** `--control-fd N`: descriptor of the shared-memory control block (default 3). */
+  readonly controlFd: number;
+  /** `--window-fd N`: descriptor of the shared-memory data window (default 4). */
+  readonly windowFd: number;
+  /** `--spin-us N`: how long the child spins for the next request before it sleeps (shm only). */
+  readonly spinUs: number;
+}
+
+function fdArg(values: Map<string, string>, flag: string, fallback: number): number {
+  const text = values.get(flag);
+  if (text === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 3) throw new InvalidArgumentError(`${flag} must be a descriptor number >= 3, got ${describe(text)}`);
+  return Number(text);
 }
 
 /**
- * Parses `--device-id N --backend <module> [--backend-options <json>] [--segment-prefix <p>]`
- * (also `--flag=value`). Anything else is `EINVAL`.
+ * Parses `--device-id N --backend <module> [--backend-options <json>] [--segment-prefix <p>]
+ * [--transport pipe|shm] [--control-fd N] [--window-fd N] [--spin-us N]` (also `--flag=value`).
+ * Anything else is `EINVAL`.
  */
 export function parseChipChildArgs(argv: readonly string[], parentPid: number = process.ppid): ChipChildArgs {
   const values = new Map<string, string>();
-  const known = new Set(['--device-id', '--backend', '--backend-options', '--segment-prefix']);
+  const known = new Set(['--device-id', '--backend', '--backend-options', '--segment-prefix', '--transport', '--control-fd', '--window-fd', '--spin-us']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
@@ -55,7 +73,13 @@ export function parseChipChildArgs(argv: readonly string[], parentPid: number = 
     backendOptions = parsed as Record<string, unknown>;
   }
   const segmentPrefix = checkSegmentPrefix(values.get('--segment-prefix') ?? defaultSegmentPrefix(parentPid));
-  return { deviceId, backend, backendOptions, segmentPrefix };
+  const transport = checkTransport(values.get('--transport') ?? 'pipe', '--transport');
+  const controlFd = fdArg(values, '--control-fd', DEFAULT_CONTROL_FD);
+  const windowFd = fdArg(values, '--window-fd', DEFAULT_WINDOW_FD);
+  if (controlFd === windowFd) throw new InvalidArgumentError(`--control-fd and --window-fd must differ, both are ${controlFd}`);
+  const spinText = values.get('--spin-us');
+  const spinUs = spinText === undefined ? DEFAULT_CHILD_SPIN_US : checkSpinUs(/^\d+(\.\d+)?$/.test(spinText) ? Number(spinText) : NaN, '--spin-us');
+  return { deviceId, backend, backendOptions, segmentPrefix, transport, controlFd, windowFd, spinUs };
 }
 
 function log(line: string): void {
@@ -96,12 +120,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   let child: ChipChild;
   try {
     const args = parseChipChildArgs(argv, parent);
+    // The descriptors are mapped before the backend starts: a bad one fails init at once.
+    const link = args.transport === 'shm' ? ShmChildLink.open({ ...args, input: process.stdin, outputFd: 1 }) : undefined;
     const backend = await loadBackend({ backend: args.backend, backendOptions: args.backendOptions, deviceId: args.deviceId });
-    child = new ChipChild(new DeviceContext(backend), new PipeFrameTransport(ends), args.segmentPrefix, {
-      exit: (code) => process.exit(code),
-      log,
-      parentExited: () => parentExited(parent),
-    });
+    const hooks = { exit: (code: number) => process.exit(code), log, parentExited: () => parentExited(parent) };
+    child = new ChipChild(new DeviceContext(backend), link ?? new PipeFrameTransport(ends), args.segmentPrefix, hooks, link);
   } catch (error) {
     const transport = new PipeFrameTransport(ends);
     const f = new MailboxFrame();

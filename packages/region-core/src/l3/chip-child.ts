@@ -13,6 +13,7 @@ import {
 import type { DeviceContext } from '../context/device-context';
 import { observedValueOf } from '../context/wait-strategy';
 import type { FrameTransport } from './frame-transport';
+import type { ChildPayloadCarrier } from './payload-carrier';
 import { ChildSegment, removeSegmentsWithPrefix } from './sideband-segment';
 
 /** What the chip child needs from its device context (the owner-process `DeviceContext`). */
@@ -80,6 +81,8 @@ export class ChipChild {
     private readonly transport: FrameTransport,
     private readonly segmentPrefix: string,
     private readonly hooks: ChipChildHooks,
+    /** Where payloads travel when not in side-band segments (the shared-memory data window). */
+    private readonly carrier?: ChildPayloadCarrier,
   ) {}
 
   /** Announces readiness (state 6) and starts serving. */
@@ -151,33 +154,23 @@ export class ChipChild {
         ctx.close(f.arg(0));
         return 0;
       case MailboxCommand.INFO:
+        if (this.carrier) return this.carrier.info(f, (region) => this.encodeInfo(region));
         return this.withSegment(SidebandOp.INFO, (seg, region, offset, nbytes) => {
           if (offset !== 0 || nbytes !== INFO_LAYOUT.size) {
             throw new InvalidArgumentError(`an info side-band request has offset 0 and nbytes ${INFO_LAYOUT.size}, got offset ${offset} nbytes ${nbytes}`);
           }
-          const i = ctx.publicInfo(region);
-          encodeInfo(
-            {
-              host_data_ptr: 0,
-              device_data_ptr: i.deviceDataPtr,
-              data_bytes: i.dataBytes,
-              host_signal_ptr: 0,
-              device_signal_ptr: i.deviceSignalPtr,
-              signal_count: i.signalCount,
-              total_bytes: i.totalBytes,
-              flags: i.flags,
-            },
-            this.info,
-          );
+          this.encodeInfo(region);
           seg.requirePayload(INFO_LAYOUT.size);
           seg.writePayload(this.info);
         });
       case MailboxCommand.DATACOPY_H2REGION:
+        if (this.carrier) return this.carrier.h2region(f, ctx);
         return this.withSegment(SidebandOp.H2REGION, (seg, region, offset, nbytes) => ctx.h2regionWith(region, offset, nbytes, (dst) => {
           seg.requirePayload(dst.byteLength);
           seg.readPayload(dst);
         }));
       case MailboxCommand.DATACOPY_REGION2H:
+        if (this.carrier) return this.carrier.region2h(f, ctx);
         return this.withSegment(SidebandOp.REGION2H, (seg, region, offset, nbytes) => ctx.region2hWith(region, offset, nbytes, (src) => {
           seg.requirePayload(src.byteLength);
           seg.writePayload(src);
@@ -198,6 +191,25 @@ export class ChipChild {
       default:
         throw new InvalidArgumentError(`unknown command ${f.command}: expected 12..18, 32 or 33`);
     }
+  }
+
+  /** The 64-byte public info of a region (host pointers 0), in a reused buffer. */
+  private encodeInfo(region: number): Uint8Array {
+    const i = this.ctx.publicInfo(region);
+    encodeInfo(
+      {
+        host_data_ptr: 0,
+        device_data_ptr: i.deviceDataPtr,
+        data_bytes: i.dataBytes,
+        host_signal_ptr: 0,
+        device_signal_ptr: i.deviceSignalPtr,
+        signal_count: i.signalCount,
+        total_bytes: i.totalBytes,
+        flags: i.flags,
+      },
+      this.info,
+    );
+    return this.info;
   }
 
   /** A satisfied or probing wait answers at once; a pending one leaves the event loop free. */

@@ -5,12 +5,10 @@ import { performance } from 'node:perf_hooks';
 import {
   BackendError,
   ERRNO,
-  INFO_LAYOUT,
   InvalidArgumentError,
   MailboxCommand,
   MailboxFrame,
   MailboxState,
-  SidebandOp,
   decodeInfo,
   isRegionError,
   isValidCopyRange,
@@ -18,7 +16,12 @@ import {
 } from '@simpler/abi';
 import type { Endpoint, EndpointInfo } from '../worker/endpoint';
 import { FrameTransport, PipeFrameTransport } from './frame-transport';
-import { ParentSegment, checkSegmentPrefix, defaultSegmentPrefix, viewByteLength } from './sideband-segment';
+import type { ParentPayloadCarrier } from './payload-carrier';
+import { SegmentCarrier } from './segment-carrier';
+import { checkSegmentPrefix, defaultSegmentPrefix, viewByteLength } from './sideband-segment';
+import { L3Transport } from './shm-layout';
+import { ShmTuning, ShmParentLink } from './shm-parent-link';
+import { defaultTransport, shmTuningOf } from './transport-choice';
 import { trackEndpoint, untrackEndpoint } from './process-cleanup';
 import { SlicedWait } from './sliced-wait';
 import { now } from '../context/wait-strategy';
@@ -43,10 +46,12 @@ export interface ChipEndpointOptions {
   readonly segmentPrefix?: string;
   /** Path of chip-child-main.js (default: the one built next to this module). */
   readonly childMain?: string;
+  /** What carries frames and payloads (default `'shm'` where shared memory is available, else `'pipe'`). */
+  readonly transport?: L3Transport;
+  /** Spin budgets and chunk size of the shared-memory transport (defaults in `shm-layout`). */
+  readonly shmTuning?: Partial<ShmTuning>;
 }
 
-/** Payloads above this leave the segment's memory to the OS after the request. */
-const SHRINK_ABOVE_BYTES = 64 << 20;
 const WATCHDOG_MS = 200;
 /** After 'exit', how long to wait for the pipes to drain before failing requests anyway. */
 const EXIT_DRAIN_MS = 300;
@@ -58,7 +63,7 @@ interface Pending {
   readonly reject: (error: unknown) => void;
   readonly budgetMs: number;
   readonly what: string;
-  /** A payload travels through the segment: a failure gives the segment's space back. */
+  /** A payload travels through the carrier: a failure gives its space back. */
   readonly transfer: boolean;
   /** A wait with a timeout, sent to the chip in slices. */
   readonly wait: SlicedWait | undefined;
@@ -76,10 +81,11 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 }
 
 /**
- * The L3 endpoint: one chip child process reached through 4096-byte mailbox frames, with one
- * request in flight at a time (FIFO; a long wait goes in slices and lets the queue run between
- * them), payloads in a reused side-band segment, and every failure of the child turned into
- * `BackendError` for the pending and later requests (`EINVAL` once the caller closed it).
+ * The L3 endpoint: one chip child process reached through 4096-byte mailbox blocks (pipes or a
+ * shared control block), with one request in flight at a time (FIFO; a long wait goes in slices
+ * and lets the queue run between them), payloads carried by a side-band segment or the
+ * shared-memory data window, and every failure of the child turned into `BackendError` for the
+ * pending and later requests (`EINVAL` once the caller closed it).
  *
  * @example
  * const chip = await ChipEndpoint.spawn({ deviceId: 0, backend: '@simpler/hal-sim' });
@@ -98,7 +104,6 @@ export class ChipEndpoint implements Endpoint {
   private inFlight: Pending | undefined;
   private deadline = Infinity;
   private failure: Error | undefined;
-  private segment: ParentSegment | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private ready = false;
   private referenced = true;
@@ -111,6 +116,9 @@ export class ChipEndpoint implements Endpoint {
     private readonly options: ChipEndpointOptions,
     private readonly child: ChildProcess,
     private readonly transport: FrameTransport,
+    private readonly carrier: ParentPayloadCarrier,
+    /** What carries this child's frames and payloads. */
+    readonly transportKind: L3Transport,
   ) {
     this.workerId = options.deviceId;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -122,11 +130,21 @@ export class ChipEndpoint implements Endpoint {
     const argv = [options.childMain ?? defaultChildMain(), '--device-id', String(options.deviceId), '--backend', options.backend];
     if (options.backendOptions !== undefined) argv.push('--backend-options', JSON.stringify(options.backendOptions));
     if (options.segmentPrefix !== undefined) argv.push('--segment-prefix', prefix);
+    const kind = options.transport ?? defaultTransport();
+    const shm = kind === 'shm' ? ShmParentLink.create(shmTuningOf(options.shmTuning)) : undefined;
     const stderr = options.stderr ?? 'inherit';
-    const child = spawn(process.execPath, argv, { stdio: ['pipe', 'pipe', stderr], windowsHide: true });
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, shm ? [...argv, ...shm.argv] : argv, { stdio: ['pipe', 'pipe', stderr, ...(shm?.stdio ?? [])], windowsHide: true });
+    } catch (error) {
+      shm?.abandon();
+      throw error;
+    }
     if (stderr === 'pipe') child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    const transport = new PipeFrameTransport({ input: child.stdout!, output: child.stdin! });
-    const endpoint = new ChipEndpoint({ ...options, segmentPrefix: prefix }, child, transport);
+    const transport = shm ?? new PipeFrameTransport({ input: child.stdout!, output: child.stdin! });
+    const carrier = shm ?? new SegmentCarrier(prefix);
+    const endpoint = new ChipEndpoint({ ...options, segmentPrefix: prefix }, child, transport, carrier, kind);
+    shm?.connect(child, (error) => endpoint.fail(new BackendError(`worker ${endpoint.workerId}: ${error.message}`, { cause: error })));
     endpoint.attach();
     try {
       await endpoint.handshake(options.initTimeoutMs ?? 30_000);
@@ -142,9 +160,9 @@ export class ChipEndpoint implements Endpoint {
     return this.child.pid;
   }
 
-  /** Name of this pair's side-band segment, once one was created. */
+  /** Name of this pair's side-band segment, once one was created (pipe transport only). */
   get segmentName(): string | undefined {
-    return this.segment?.name;
+    return this.carrier instanceof SegmentCarrier ? this.carrier.segmentName : undefined;
   }
 
   /** The error every request now fails with, when the child is lost. */
@@ -232,7 +250,7 @@ export class ChipEndpoint implements Endpoint {
       item.resolve(value);
     } else {
       // A failed transfer may have filled /dev/shm (on either side): other workers need that room.
-      if (item.transfer) this.segment?.shrink();
+      if (item.transfer) this.carrier.giveBack();
       item.reject(isRegionError(error) ? error : this.localFailure(item, error));
     }
     this.pump();
@@ -252,7 +270,7 @@ export class ChipEndpoint implements Endpoint {
     this.pump();
   }
 
-  /** A failure on this side of the pipe (segment I/O) as a typed error; a full /dev/shm is already `ENOMEM`. */
+  /** A failure on this side of the transport (segment I/O) as a typed error; a full /dev/shm is already `ENOMEM`. */
   private localFailure(item: Pending, error: unknown): Error {
     const message = `worker ${this.workerId}: ${item.what} failed in the parent: ${error instanceof Error ? error.message : String(error)}`;
     return new BackendError(message, { cause: error });
@@ -340,7 +358,7 @@ export class ChipEndpoint implements Endpoint {
   }
 
   /** Fails everything pending and later with `error`; kills the child if it still runs. */
-  private fail(error: Error): void {
+  fail(error: Error): void {
     if (this.failure !== undefined) return;
     this.failure = error;
     if (this.watchdog) clearInterval(this.watchdog);
@@ -348,7 +366,7 @@ export class ChipEndpoint implements Endpoint {
     this.rejectPending(() => error);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     this.transport.close();
-    this.segment?.dispose();
+    this.carrier.dispose();
     this.setReferenced(false);
     untrackEndpoint(this);
   }
@@ -360,11 +378,6 @@ export class ChipEndpoint implements Endpoint {
     this.queue.length = 0;
     this.deadline = Infinity;
     for (const item of pending) item.reject(errorFor(item));
-  }
-
-  private segmentFor(): ParentSegment {
-    this.segment ??= ParentSegment.create(this.options.segmentPrefix);
-    return this.segment;
   }
 
   private get budget(): number {
@@ -424,14 +437,9 @@ export class ChipEndpoint implements Endpoint {
     return this.request(
       'info',
       this.budget,
-      (f) => {
-        const seg = this.segmentFor();
-        seg.prepare(SidebandOp.INFO, handle, 0, INFO_LAYOUT.size, true);
-        f.command = MailboxCommand.INFO;
-        f.name = seg.name;
-      },
-      async () => {
-        const i = decodeInfo(await this.segmentFor().readPayload(INFO_LAYOUT.size));
+      (f) => this.carrier.prepareInfo(f, handle),
+      async (f) => {
+        const i = decodeInfo(await this.carrier.finishInfo(f));
         // Host pointers never leave the owner process; report 0n whatever a peer wrote.
         return {
           hostDataPtr: 0n,
@@ -459,51 +467,32 @@ export class ChipEndpoint implements Endpoint {
     return this.request(
       'h2region',
       this.budget,
-      async (f) => {
-        const seg = this.segmentFor();
-        // An unknown region or a bad range is the child's to reject (EINVAL): never grow for it.
-        const fits = this.fits(handle, offset, n);
-        seg.prepare(SidebandOp.H2REGION, handle, offset, n, fits);
-        if (fits && n > 0) await seg.writePayload(src, n);
-        f.command = MailboxCommand.DATACOPY_H2REGION;
-        f.name = seg.name;
-      },
-      () => {
-        if (n > SHRINK_ABOVE_BYTES) this.segment?.shrink();
-      },
+      // An unknown region or a bad range is the child's to reject (EINVAL): never reserve room for it.
+      (f) => this.carrier.prepareH2Region(f, handle, offset, src, n, this.fits(handle, offset, n)),
+      (f) => this.carrier.finishH2Region(f),
       true,
     );
   }
 
   region2h(handle: number, offset: number, nbytes: number): Promise<Uint8Array> {
-    return this.region2hRequest(handle, offset, nbytes, (seg) => seg.readPayload(nbytes));
+    return this.region2hRequest(handle, offset, nbytes, undefined);
   }
 
   /**
    * Like {@link region2h} but fills `dst` (its whole length) instead of allocating: the fast path
    * for large reads, since a fresh multi-MiB buffer costs more in page faults than the copy.
    */
-  region2hInto(handle: number, offset: number, dst: Uint8Array): Promise<void> {
-    const n = viewByteLength(dst);
-    return this.region2hRequest(handle, offset, n, (seg) => seg.readPayloadInto(dst, n));
+  async region2hInto(handle: number, offset: number, dst: Uint8Array): Promise<void> {
+    await this.region2hRequest(handle, offset, viewByteLength(dst), dst);
   }
 
-  /** One region2h round trip; `read` takes the payload out of the segment once the reply is in. */
-  private region2hRequest<T>(handle: number, offset: number, nbytes: number, read: (seg: ParentSegment) => Promise<T>): Promise<T> {
+  /** One region2h round trip; the carrier hands the bytes over once the reply is in. */
+  private region2hRequest(handle: number, offset: number, nbytes: number, dst: Uint8Array | undefined): Promise<Uint8Array> {
     return this.request(
       'region2h',
       this.budget,
-      (f) => {
-        const seg = this.segmentFor();
-        seg.prepare(SidebandOp.REGION2H, handle, offset, nbytes, this.fits(handle, offset, nbytes));
-        f.command = MailboxCommand.DATACOPY_REGION2H;
-        f.name = seg.name;
-      },
-      async () => {
-        const out = await read(this.segmentFor());
-        if (nbytes > SHRINK_ABOVE_BYTES) this.segment?.shrink();
-        return out;
-      },
+      (f) => this.carrier.prepareRegion2H(f, handle, offset, nbytes, this.fits(handle, offset, nbytes), dst),
+      (f) => this.carrier.finishRegion2H(f),
       true,
     );
   }

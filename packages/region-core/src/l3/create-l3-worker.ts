@@ -4,6 +4,10 @@ import { L3_WORKER_OPTION_KEYS } from '../options/option-keys';
 import { Worker } from '../worker/worker';
 import type { WorkerOptions } from '../worker/worker-options';
 import { ChipEndpoint } from './chip-endpoint';
+import type { L3Transport } from './shm-layout';
+import { requireShm } from './shm-loader';
+import type { ShmTuning } from './shm-parent-link';
+import { resolveTransport, shmTuningOf } from './transport-choice';
 
 /** Level-3 settings on top of the common worker options (all optional). */
 export interface L3WorkerOptions extends WorkerOptions {
@@ -15,8 +19,14 @@ export interface L3WorkerOptions extends WorkerOptions {
   readonly shutdownGraceMs?: number;
   /** The children's stderr: inherited (default), forwarded, or dropped. */
   readonly childStderr?: 'inherit' | 'pipe' | 'ignore';
-  /** What carries frames and payloads: `'shm'` (shared memory, the default on Linux) or `'pipe'` (pipes and `/dev/shm` segments). */
-  readonly transport?: 'shm' | 'pipe';
+  /**
+   * What carries mailbox blocks and payloads: `'shm'` (control block and data window in shared
+   * memory, the default where `@simpler/shm` works) or `'pipe'` (frames on stdin/stdout, payloads in
+   * `/dev/shm` segments). Asking for `'shm'` where it cannot work is `ENOTSUP`.
+   */
+  readonly transport?: L3Transport;
+  /** Spin budgets and chunk size of the shared-memory transport (advanced; see docs/performance.md). */
+  readonly shmTuning?: Partial<ShmTuning>;
 }
 
 function deviceIdsOf(options: L3WorkerOptions): number[] {
@@ -31,10 +41,9 @@ function deviceIdsOf(options: L3WorkerOptions): number[] {
 }
 
 const STDERR_MODES: readonly unknown[] = ['inherit', 'pipe', 'ignore'];
-const TRANSPORTS: readonly unknown[] = ['shm', 'pipe'];
 
-/** Checks the L3 options before anything is spawned (a bad `stdio` value makes spawn throw a TypeError). */
-function checkL3Options(options: L3WorkerOptions): void {
+/** Checks the L3 options before anything is spawned (a bad `stdio` value makes spawn throw a TypeError); returns the transport. */
+function checkL3Options(options: L3WorkerOptions): L3Transport {
   rejectUnknownKeys(options, L3_WORKER_OPTION_KEYS);
   for (const key of ['initTimeoutMs', 'requestTimeoutMs', 'shutdownGraceMs'] as const) {
     const v: unknown = options[key];
@@ -45,9 +54,10 @@ function checkL3Options(options: L3WorkerOptions): void {
   if (options.childStderr !== undefined && !STDERR_MODES.includes(options.childStderr)) {
     throw new InvalidArgumentError(`childStderr must be 'inherit', 'pipe' or 'ignore', got ${describe(options.childStderr)}`);
   }
-  if (options.transport !== undefined && !TRANSPORTS.includes(options.transport)) {
-    throw new InvalidArgumentError(`transport must be 'shm' or 'pipe', got ${describe(options.transport)}`);
-  }
+  const transport = resolveTransport(options.transport);
+  shmTuningOf(options.shmTuning);
+  if (transport === 'shm') requireShm("transport 'shm'");
+  return transport;
 }
 
 /** Only plain JSON data can reach a child on its command line. */
@@ -88,7 +98,7 @@ export async function createL3Worker(options: L3WorkerOptions = {}): Promise<Wor
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError(`worker options must be an object, got ${describe(options)}`);
   }
-  checkL3Options(options);
+  const transport = checkL3Options(options);
   const ids = deviceIdsOf(options);
   const choice = resolveBackendChoice({ backend: options.backend, backendOptions: options.backendOptions });
   if (choice.backend === undefined) throw new InvalidArgumentError(NO_BACKEND_HELP);
@@ -112,6 +122,8 @@ export async function createL3Worker(options: L3WorkerOptions = {}): Promise<Wor
         requestTimeoutMs: options.requestTimeoutMs,
         shutdownGraceMs: options.shutdownGraceMs,
         stderr: options.childStderr,
+        transport,
+        shmTuning: options.shmTuning,
       }),
     ),
   );

@@ -105,6 +105,16 @@ export interface SidebandRequest {
  */
 export const viewByteLength: (view: Uint8Array) => number = typedArrayByteLength;
 
+/**
+ * `EINVAL` for a datacopy view (`what`: source or destination) that no longer has `nbytes`, its
+ * length at the call, but `now`; `aftermath` says what the transfer left behind, if anything.
+ */
+export function lentViewError(what: string, nbytes: number, now: number, aftermath = ''): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `the datacopy ${what} went from ${nbytes} to ${now} bytes (detached or resized) before the copy settled: it is lent until then${aftermath}`,
+  );
+}
+
 function writeRange(fd: number, bytes: Uint8Array, from: number, to: number, position: number): void {
   let done = from;
   while (done < to) done += fs.writeSync(fd, bytes, done, to - done, position + done);
@@ -279,11 +289,7 @@ export class ParentSegment {
   private checkView(view: Uint8Array, nbytes: number, what: string): void {
     this.ensureOpen();
     const now = viewByteLength(view);
-    if (now !== nbytes) {
-      throw new InvalidArgumentError(
-        `the datacopy ${what} went from ${nbytes} to ${now} bytes (detached or resized) before the copy settled: it is lent until then`,
-      );
-    }
+    if (now !== nbytes) throw lentViewError(what, nbytes, now);
   }
 
   private closeFd(): void {

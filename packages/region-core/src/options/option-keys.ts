@@ -2,6 +2,7 @@ import { knownKeys } from '@simpler/abi';
 import type { DeviceContextOptions } from '../context/device-context';
 import type { WaitTuning } from '../context/wait-strategy';
 import type { L3WorkerOptions } from '../l3/create-l3-worker';
+import type { ShmTuning } from '../l3/shm-parent-link';
 import type { OpenMappedRegionOptions, WorkerIdOption } from '../worker/worker';
 import type { WorkerOptions } from '../worker/worker-options';
 
@@ -33,10 +34,14 @@ export const L3_WORKER_OPTION_KEYS = knownKeys<Omit<L3WorkerOptions, 'waitTuning
   shutdownGraceMs: true,
   childStderr: true,
   transport: true,
+  shmTuning: true,
 });
 
 /** `waitTuning` overrides. */
 export const WAIT_TUNING_KEYS = knownKeys<WaitTuning>('waitTuning', { syncSpinUs: true, asyncSpinUs: true, maxSliceMs: true });
+
+/** `shmTuning` overrides of the L3 shared-memory transport. */
+export const SHM_TUNING_KEYS = knownKeys<ShmTuning>('shmTuning', { chunkBytes: true, parentSpinUs: true, childSpinUs: true });
 
 /** Options of a `DeviceContext`. */
 export const DEVICE_CONTEXT_OPTION_KEYS = knownKeys<DeviceContextOptions>('DeviceContext options', { waitTuning: true });

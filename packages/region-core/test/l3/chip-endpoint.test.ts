@@ -8,14 +8,14 @@ import { ChipEndpoint, ChipEndpointOptions } from '../../src/l3/chip-endpoint';
 import { SHM_DIR } from '../../src/l3/sideband-segment';
 import type { Endpoint } from '../../src/worker/endpoint';
 import { LocalEndpoint } from '../../src/worker/local-endpoint';
-import { eventually, processGone, segmentsOf } from './helpers/process-state';
+import { TRANSPORTS, eventually, l3Mappings, processGone, segmentsOf } from './helpers/process-state';
 import { writeTestBackend } from './helpers/test-backend';
 
 const backend = writeTestBackend();
 const live: ChipEndpoint[] = [];
 
-async function chip(deviceId = 0, extra: Partial<ChipEndpointOptions> = {}): Promise<ChipEndpoint> {
-  const e = await ChipEndpoint.spawn({ deviceId, backend: backend.file, stderr: 'pipe', ...extra });
+async function chip(transport: (typeof TRANSPORTS)[number], deviceId = 0, extra: Partial<ChipEndpointOptions> = {}): Promise<ChipEndpoint> {
+  const e = await ChipEndpoint.spawn({ deviceId, backend: backend.file, stderr: 'pipe', transport, ...extra });
   live.push(e);
   return e;
 }
@@ -67,13 +67,13 @@ async function script(e: Endpoint): Promise<unknown[]> {
   return out;
 }
 
-describe('ChipEndpoint', () => {
+describe.each(TRANSPORTS)('ChipEndpoint over the %s transport', (transport) => {
   it('gives the same results and errors as an in-process DeviceContext', async () => {
     const mod = require(backend.file);
     const local = new LocalEndpoint(0, new DeviceContext(mod.createBackend({ deviceId: 0 })));
     const expected = await script(local);
     await local.shutdown();
-    const remote = await script(await chip());
+    const remote = await script(await chip(transport));
     expect(remote).toEqual(expected);
     const info = (expected[0] as [string, Record<string, unknown>])[1];
     expect(info.hostDataPtr).toBe(0n);
@@ -81,7 +81,7 @@ describe('ChipEndpoint', () => {
   });
 
   it('serves one child in order: 300 pipelined notifies with rising values all succeed in order', async () => {
-    const e = await chip();
+    const e = await chip(transport);
     const h = await e.open(4096, 1, 0);
     const order: number[] = [];
     const all: Promise<unknown>[] = [];
@@ -96,7 +96,7 @@ describe('ChipEndpoint', () => {
   });
 
   it('children work concurrently: a long wait on child 0 does not hold up child 1', async () => {
-    const [a, b] = await Promise.all([chip(0), chip(1)]);
+    const [a, b] = await Promise.all([chip(transport, 0), chip(transport, 1)]);
     const [ha, hb] = await Promise.all([a.open(64, 1, 0), b.open(64, 1, 0)]);
     const events: string[] = [];
     const slow = a.wait(ha, 0, 1, 1_500_000).then(
@@ -113,7 +113,7 @@ describe('ChipEndpoint', () => {
   });
 
   it('a wait that the device satisfies later resolves (the child event loop keeps running)', async () => {
-    const e = await chip();
+    const e = await chip(transport);
     const h = await e.open(64, 2, 0);
     const info = await e.info(h);
     await e.launch('store-signal', [info.deviceSignalPtr + 64n, 5n, 50n]);
@@ -123,7 +123,7 @@ describe('ChipEndpoint', () => {
 
   it('moves 256 MiB payloads in both directions', async () => {
     const n = 256 << 20;
-    const e = await chip();
+    const e = await chip(transport);
     const h = await e.open(n, 1, 0);
     const src = randomFillSync(Buffer.allocUnsafe(n));
     const want = sha(src);
@@ -134,13 +134,19 @@ describe('ChipEndpoint', () => {
     // A window in the middle, to catch offset mistakes.
     const mid = await e.region2h(h, 12345, 1 << 20);
     expect(sha(mid)).toBe(sha(src.subarray(12345, 12345 + (1 << 20))));
-    // The segment gave its memory back after the big transfers.
-    expect(fs.statSync(path.join(SHM_DIR, e.segmentName!)).size).toBeLessThanOrEqual(64 + (1 << 20));
+    if (transport === 'pipe') {
+      // The segment gave its memory back after the big transfers.
+      expect(fs.statSync(path.join(SHM_DIR, e.segmentName!)).size).toBeLessThanOrEqual(64 + (1 << 20));
+    } else {
+      // The data window stays its fixed size: 256 MiB went through it in chunks.
+      expect(e.segmentName).toBeUndefined();
+      expect(l3Mappings().length).toBeGreaterThan(0);
+    }
     await e.close(h);
   });
 
   it('kill -9 of a child fails its pending and later requests with EIO within 2 s; the other child keeps working', async () => {
-    const [a, b] = await Promise.all([chip(0), chip(1)]);
+    const [a, b] = await Promise.all([chip(transport, 0), chip(transport, 1)]);
     const [ha, hb] = await Promise.all([a.open(64, 1, 0), b.open(64, 1, 0)]);
     const pendingWait = a.wait(ha, 0, 1, 30_000_000);
     await new Promise((r) => setTimeout(r, 50));
@@ -165,7 +171,7 @@ describe('ChipEndpoint', () => {
   });
 
   it('a child that stops answering fails the request with EIO after the request timeout', async () => {
-    const e = await chip(0, { requestTimeoutMs: 300 });
+    const e = await chip(transport, 0, { requestTimeoutMs: 300 });
     const h = await e.open(64, 1, 0);
     process.kill(e.pid!, 'SIGSTOP');
     await expect(e.notify(h, 0, 1)).rejects.toMatchObject({ code: 'EIO', message: expect.stringMatching(/did not answer notify/) });
@@ -173,21 +179,25 @@ describe('ChipEndpoint', () => {
     expect(await eventually(() => processGone(e.pid!), 2000)).toBe(true);
   });
 
-  it('close() leaves no child process and no segment behind, and later calls fail with EINVAL', async () => {
-    const e = await chip();
+  it('close() leaves no child process, no segment and no mapping behind, and later calls fail with EINVAL', async () => {
+    const e = await chip(transport);
     const h = await e.open(4096, 1, 0);
     await e.h2region(h, 0, Uint8Array.of(1));
-    const name = e.segmentName!;
-    expect(fs.existsSync(path.join(SHM_DIR, name))).toBe(true);
+    const name = e.segmentName;
+    if (transport === 'pipe') expect(fs.existsSync(path.join(SHM_DIR, name!))).toBe(true);
+    else expect(l3Mappings(e.pid!).length).toBe(2);
+    const mappedBefore = l3Mappings().length;
     await e.shutdown();
     expect(await eventually(() => processGone(e.pid!), 2000)).toBe(true);
-    expect(fs.existsSync(path.join(SHM_DIR, name))).toBe(false);
+    if (name !== undefined) expect(fs.existsSync(path.join(SHM_DIR, name))).toBe(false);
+    // Mappings of other live endpoints of this suite remain; this one's two are gone.
+    expect(l3Mappings().length).toBe(transport === 'shm' ? mappedBefore - 2 : mappedBefore);
     await expect(e.notify(h, 0, 1)).rejects.toMatchObject({ code: 'EINVAL', message: 'worker 0 is closed' });
     await e.shutdown(); // idempotent
   });
 
   it('close() with a request in flight does not hang and fails that request with EINVAL (the caller closed it)', async () => {
-    const e = await chip();
+    const e = await chip(transport);
     const h = await e.open(64, 1, 0);
     const w = e.wait(h, 0, 1, 60_000_000).catch((error: unknown) => error);
     await new Promise((r) => setTimeout(r, 30));
@@ -197,21 +207,21 @@ describe('ChipEndpoint', () => {
   });
 
   it('an init failure rejects spawn with the child error and leaves nothing behind', async () => {
-    await expect(ChipEndpoint.spawn({ deviceId: 0, backend: backend.file, backendOptions: { failInit: true }, stderr: 'ignore' })).rejects.toMatchObject({
+    await expect(ChipEndpoint.spawn({ deviceId: 0, backend: backend.file, backendOptions: { failInit: true }, stderr: 'ignore', transport })).rejects.toMatchObject({
       code: 'EIO',
       message: expect.stringMatching(/failInit/),
     });
   });
 
-  it.each(['SIGKILL', 'SIGTERM'] as const)('when the parent dies of %s, its children exit and its segments disappear', async (signal) => {
-    const script = path.join(backend.dir, `parent-${signal}.js`);
+  it.each(['SIGKILL', 'SIGTERM'] as const)('when the parent dies of %s, its children exit and its segments and mappings disappear', async (signal) => {
+    const script = path.join(backend.dir, `parent-${transport}-${signal}.js`);
     fs.writeFileSync(
       script,
       `const { ChipEndpoint } = require(${JSON.stringify(require.resolve('../../dist/l3/chip-endpoint.js'))});
 (async () => {
   const out = [];
   for (const id of [0, 1]) {
-    const e = await ChipEndpoint.spawn({ deviceId: id, backend: ${JSON.stringify(backend.file)} });
+    const e = await ChipEndpoint.spawn({ deviceId: id, backend: ${JSON.stringify(backend.file)}, transport: ${JSON.stringify(transport)} });
     const h = await e.open(4096, 1, 0);
     await e.h2region(h, 0, Buffer.alloc(100, 1));
     out.push({ pid: e.pid, segment: e.segmentName });
@@ -232,12 +242,17 @@ describe('ChipEndpoint', () => {
     });
     const kids = JSON.parse(line) as { pid: number; segment: string }[];
     expect(kids).toHaveLength(2);
-    for (const k of kids) expect(fs.existsSync(path.join(SHM_DIR, k.segment))).toBe(true);
+    for (const k of kids) {
+      if (transport === 'pipe') expect(fs.existsSync(path.join(SHM_DIR, k.segment))).toBe(true);
+      else expect(l3Mappings(k.pid)).toHaveLength(2);
+    }
     const died = new Promise((r) => parent.once('exit', (_code, sig) => r(sig)));
     parent.kill(signal);
     expect(await died).toBe(signal);
     expect(await eventually(() => kids.every((k) => processGone(k.pid)), 10_000)).toBe(true);
-    expect(await eventually(() => kids.every((k) => !fs.existsSync(path.join(SHM_DIR, k.segment))), 5000)).toBe(true);
+    if (transport === 'pipe') expect(await eventually(() => kids.every((k) => !fs.existsSync(path.join(SHM_DIR, k.segment))), 5000)).toBe(true);
+    // The shared memory objects had no name: with their last mapping gone they are gone.
+    for (const k of kids) expect(l3Mappings(k.pid)).toEqual([]);
     expect(segmentsOf(parent.pid!, fs.readdirSync(SHM_DIR))).toEqual([]);
   });
 });

@@ -17,11 +17,11 @@ import { createTestBackend } from '../support/recording-backend';
 describe('ChipEndpoint: parent-side segment I/O failures are typed', () => {
   it('a side-band write that fails in the parent rejects with BackendError, not a raw fs error', async () => {
     const backend = writeTestBackend();
-    const e = await ChipEndpoint.spawn({ deviceId: 0, backend: backend.file, stderr: 'pipe' });
+    const e = await ChipEndpoint.spawn({ deviceId: 0, backend: backend.file, stderr: 'pipe', transport: 'pipe' });
     try {
       const h = await e.open(4096, 1, 0);
       await e.h2region(h, 0, Uint8Array.of(1));
-      const seg = (e as unknown as { segment: { fd: number } }).segment;
+      const seg = (e as unknown as { carrier: { segment: { fd: number } } }).carrier.segment;
       const realFd = seg.fd;
       const readOnly = fs.openSync('/dev/null', 'r'); // every write to it fails with EBADF
       seg.fd = readOnly;
@@ -143,7 +143,22 @@ describe('createL3Worker validates its L3-only options before spawning', () => {
   const backend = writeTestBackend();
   afterAll(() => backend.remove());
 
-  it.each([{ childStderr: 'bogus' }, { childStderr: 5 }, { initTimeoutMs: -5 }, { requestTimeoutMs: 'x' }, { shutdownGraceMs: NaN }])(
+  it.each([
+    { childStderr: 'bogus' },
+    { childStderr: 5 },
+    { initTimeoutMs: -5 },
+    { requestTimeoutMs: 'x' },
+    { shutdownGraceMs: NaN },
+    { transport: 'tcp' },
+    { transport: 1 },
+    { shmTuning: 5 },
+    { shmTuning: { chunkBytes: 100 } },
+    { shmTuning: { chunkBytes: 4096 + 1 } },
+    { shmTuning: { chunkBytes: 2 ** 31 } },
+    { shmTuning: { parentSpinUs: -1 } },
+    { shmTuning: { childSpinUs: Infinity } },
+    { shmTuning: { spinUs: 5 } },
+  ])(
     'rejects %p with EINVAL',
     async (bad) => {
       await expect(createL3Worker({ backend: backend.file, deviceIds: [0], ...(bad as object) })).rejects.toBeInstanceOf(InvalidArgumentError);

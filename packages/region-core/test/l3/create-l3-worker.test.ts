@@ -2,15 +2,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createL3Worker } from '../../src/l3/create-l3-worker';
 import { SHM_DIR } from '../../src/l3/sideband-segment';
-import { segmentsOf } from './helpers/process-state';
+import { TRANSPORTS, l3Mappings, segmentsOf } from './helpers/process-state';
 import { writeTestBackend } from './helpers/test-backend';
 
 const backend = writeTestBackend();
 afterAll(() => backend.remove());
 
 describe('createL3Worker', () => {
-  it('drives two chip children through the public Worker API, with host pointers 0n', async () => {
-    const worker = await createL3Worker({ backend: backend.file, deviceIds: [0, 1], childStderr: 'pipe' });
+  it.each(TRANSPORTS)('drives two chip children through the public Worker API over %s, with host pointers 0n', async (transport) => {
+    const worker = await createL3Worker({ backend: backend.file, deviceIds: [0, 1], childStderr: 'pipe', transport });
     try {
       expect(worker.level).toBe(3);
       expect(worker.workerIds).toEqual([0, 1]);
@@ -34,6 +34,18 @@ describe('createL3Worker', () => {
       await worker.close();
     }
     expect(segmentsOf(process.pid, fs.readdirSync(SHM_DIR))).toEqual([]);
+    expect(l3Mappings()).toEqual([]);
+  });
+
+  it('uses the shared-memory transport by default where it is available', async () => {
+    const worker = await createL3Worker({ backend: backend.file, deviceIds: [0], childStderr: 'pipe' });
+    try {
+      const region = await worker.openMappedRegion(64, { signalCount: 1 });
+      await worker.mappedRegionNotify(region, 0, 1);
+      expect(l3Mappings()).toHaveLength(2);
+    } finally {
+      await worker.close();
+    }
   });
 
   it.each([
@@ -53,9 +65,10 @@ describe('createL3Worker', () => {
     await expect(createL3Worker({ backend: path.join(backend.dir, 'missing.js') })).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringMatching(/cannot be found/) });
   });
 
-  it('reports a child init failure and shuts down the children that did start', async () => {
-    await expect(createL3Worker({ backend: backend.file, deviceIds: [0, 1], backendOptions: { failInit: true }, childStderr: 'ignore' })).rejects.toMatchObject({
+  it.each(TRANSPORTS)('reports a child init failure over %s and shuts down the children that did start', async (transport) => {
+    await expect(createL3Worker({ backend: backend.file, deviceIds: [0, 1], backendOptions: { failInit: true }, childStderr: 'ignore', transport })).rejects.toMatchObject({
       code: 'EIO',
     });
+    expect(l3Mappings()).toEqual([]);
   });
 });

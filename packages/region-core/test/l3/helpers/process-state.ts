@@ -25,3 +25,17 @@ export async function eventually(check: () => boolean, ms: number): Promise<bool
 export function segmentsOf(pid: number, list: readonly string[]): string[] {
   return list.filter((n) => n.startsWith(`simpler-hdmr-${pid}-`));
 }
+
+/** Lines of `/proc/<pid>/maps` that map an L3 shared-memory object (control block or data window). */
+export function l3Mappings(pid: number | 'self' = 'self'): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('/memfd:simpler-l3-'));
+  } catch {
+    return [];
+  }
+}
+
+/** The transports every L3 suite runs over. */
+export const TRANSPORTS = ['shm', 'pipe'] as const;
