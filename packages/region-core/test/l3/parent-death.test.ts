@@ -9,6 +9,7 @@ import { writeTestBackend } from './helpers/test-backend';
 // h2region left the segment in /dev/shm: the parent had created and grown it, but had not sent
 // the frame naming it yet, and the child unlinked only segments it had been handed. No transfer
 // object may outlive both processes: a child whose parent died removes its parent's segments.
+// (Over shared memory nothing is named: shm-faults.test.ts covers that transport.)
 
 const backend = writeTestBackend();
 afterAll(() => backend.remove());
@@ -19,7 +20,7 @@ const MiB = 1 << 20;
 const PARENT = `
 const { ChipEndpoint } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'l3', 'chip-endpoint.js'))});
 (async () => {
-  const e = await ChipEndpoint.spawn({ deviceId: 0, backend: process.argv[1], stderr: 'ignore' });
+  const e = await ChipEndpoint.spawn({ deviceId: 0, backend: process.argv[1], stderr: 'ignore', transport: 'pipe' });
   const n = ${64 * MiB};
   const h = await e.open(n, 1, 0);
   void e.h2region(h, 0, Buffer.alloc(n, 7)).catch(() => undefined);

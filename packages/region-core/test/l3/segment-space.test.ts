@@ -9,7 +9,8 @@ import { writeTestBackend } from './helpers/test-backend';
 // ("region2h reader failed: ENOSPC") where docs/api.md promises ENOMEM, and the worker's segment
 // kept all the space it had taken until the worker closed, starving other workers. Filling the
 // real /dev/shm is not an option on a shared machine: the failure is injected at the segment's
-// I/O seam (fs.writeSync), after half of the payload really went into the segment.
+// I/O seam (fs.writeSync), after half of the payload really went into the segment. Side-band
+// segments exist with the pipe transport only (shared memory uses a fixed data window).
 
 const MiB = 1 << 20;
 const backend = writeTestBackend();
@@ -51,7 +52,7 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 
 describe('a full /dev/shm while the child writes a region2h payload', () => {
   it('is ENOMEM naming /dev/shm, the segment gives its space back, and the worker keeps working', async () => {
-    const e = await ChipEndpoint.spawn({ deviceId: 0, backend: backend.file, childMain: fullShmChildMain(), stderr: 'pipe' });
+    const e = await ChipEndpoint.spawn({ deviceId: 0, backend: backend.file, childMain: fullShmChildMain(), stderr: 'pipe', transport: 'pipe' });
     try {
       const h = await e.open(8 * MiB, 1, 0);
       await e.h2region(h, 0, new Uint8Array(4096).fill(3));
@@ -72,7 +73,7 @@ describe('a full /dev/shm while the parent writes an h2region payload', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('is ENOMEM naming /dev/shm, and the segment gives its space back', async () => {
-    const e = await ChipEndpoint.spawn({ deviceId: 0, backend: backend.file, stderr: 'pipe' });
+    const e = await ChipEndpoint.spawn({ deviceId: 0, backend: backend.file, stderr: 'pipe', transport: 'pipe' });
     try {
       const h = await e.open(8 * MiB, 1, 0);
       await e.h2region(h, 0, Uint8Array.of(1));

@@ -75,8 +75,10 @@ describe('shared-memory transport: a chip child killed with SIGKILL', () => {
     const [a, b] = await Promise.all([chip(2), chip(3)]);
     const [ha, hb] = await Promise.all([a.open(64, 1, 0), b.open(64, 1, 0)]);
     expect(await eventually(() => childSleeping(a) === 1, 2000)).toBe(true);
-    const pending = [a.wait(ha, 0, 1, 30_000_000), a.notify(ha, 0, 1)];
+    const pending = [a.wait(ha, 0, 1, 30_000_000)];
     await new Promise((r) => setTimeout(r, 100));
+    // Queued behind the wait slice in flight (between slices it would run, and satisfy the wait).
+    pending.push(a.notify(ha, 0, 1));
     await killAndCheck(a, pending, b, hb);
   });
 
