@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Worker, createWorker } from '@simpler/region-core';
+import { L3_TRANSPORTS, L3Transport, Worker, createWorker } from '@simpler/region-core';
 import { ourSegments, regionErrorProblem, sameBytes, settle, sleep } from './support/checks';
 import { simBackend } from './support/sim';
 
@@ -12,14 +12,14 @@ afterAll(() => {
   expect(ourSegments().filter((s) => !segmentsBefore.has(s))).toEqual([]);
 });
 
-const l3 = (): Promise<Worker> => createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0], childStderr: 'ignore' });
+const l3 = (transport: L3Transport): Promise<Worker> => createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0], childStderr: 'ignore', transport });
 
-describe('L3: a datacopy source spoiled while the copy waits behind a pending wait', () => {
+describe.each(L3_TRANSPORTS)('L3 over %s: a datacopy source spoiled while the copy waits behind a pending wait', (transport) => {
   it.each([
     ['detached', (buf: ArrayBuffer) => void structuredClone(buf, { transfer: [buf] })],
     ['shrunk', (buf: ArrayBuffer) => (buf as ArrayBuffer & { resize(n: number): void }).resize(8)],
   ])('%s: EINVAL or the bytes at the call, never the 4096 bytes another region left in the segment', async (_how, spoil) => {
-    const worker = await l3();
+    const worker = await l3(transport);
     try {
       const [gate, other, target] = await Promise.all([64, 4096, 4096].map((n) => worker.openMappedRegion(n)));
       await worker.mappedRegionDatacopyH2Region(other, 0, new Uint8Array(4096).fill(0xee));
@@ -39,10 +39,10 @@ describe('L3: a datacopy source spoiled while the copy waits behind a pending wa
   });
 });
 
-describe('a region closed while a wait on it is pending', () => {
+describe.each(L3_TRANSPORTS)('a region closed while a wait on it is pending (L3 over %s)', (transport) => {
   it('L3: the wait fails with EINVAL within 100 ms and the close returns promptly, as at L2', async () => {
     const l2 = await createWorker({ level: 2, backend: await simBackend() });
-    const l3worker = await l3();
+    const l3worker = await l3(transport);
     try {
       const answers: string[] = [];
       for (const worker of [l2, l3worker]) {
@@ -67,10 +67,10 @@ describe('a region closed while a wait on it is pending', () => {
   });
 });
 
-describe('a worker closed while a wait is pending', () => {
+describe.each(L3_TRANSPORTS)('a worker closed while a wait is pending (L3 over %s)', (transport) => {
   it('fails the wait with EINVAL at L2 and at L3 (not EIO "chip child exited with code 0")', async () => {
     const answers: string[] = [];
-    for (const worker of [await createWorker({ level: 2, backend: await simBackend() }), await l3()]) {
+    for (const worker of [await createWorker({ level: 2, backend: await simBackend() }), await l3(transport)]) {
       const region = await worker.openMappedRegion(64, { signalCount: 2 });
       const pending = settle(() => worker.mappedRegionWait(region, 0, 1, 60_000_000));
       await sleep(120);
