@@ -44,8 +44,10 @@ describe('memory after close (issue 14)', () => {
     const worker = await createWorker({ level: 2, backend: '@simpler/hal-sim', deviceId: 0 });
     try {
       for (const { before, filled, after } of await cycle(worker, 3, () => rssKiB())) {
-        // The region really was resident, so the drop below is the close giving it back.
-        expect(filled - before).toBeGreaterThan(200 * 1024);
+        // The region really was resident (measured against the lower of the two quiet samples:
+        // under load, pages of earlier work may still be on their way out when \`before\` is read),
+        // so the drop below is the close giving it back.
+        expect(filled - Math.min(before, after)).toBeGreaterThan(200 * 1024);
         expect(after).toBeLessThanOrEqual(before * 1.1);
       }
     } finally {
@@ -58,7 +60,7 @@ describe('memory after close (issue 14)', () => {
     try {
       const pid = chipChildPid(0);
       for (const { before, filled, after } of await cycle(worker, 3, () => rssKiB(pid))) {
-        expect(filled - before).toBeGreaterThan(200 * 1024);
+        expect(filled - Math.min(before, after)).toBeGreaterThan(200 * 1024);
         expect(after).toBeLessThanOrEqual(before * 1.1);
       }
     } finally {
