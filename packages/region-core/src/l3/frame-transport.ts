@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { MAILBOX_BYTES } from '@simpler/abi';
+import { FrameCallbacks } from './frame-callbacks';
 
 /**
  * The seam between the control protocol and whatever carries its 4096-byte blocks.
@@ -84,14 +85,12 @@ export interface PipeEnds {
  * const t = new PipeFrameTransport({ input: child.stdout!, output: child.stdin! });
  * t.onFrame((f) => reply.bytes.set(f)); t.send(request.bytes);
  */
-export class PipeFrameTransport implements FrameTransport {
-  private frameCb: (frame: Uint8Array) => void = () => undefined;
-  private closeCbs: ((error?: Error) => void)[] = [];
-  private closed = false;
+export class PipeFrameTransport extends FrameCallbacks implements FrameTransport {
   private directFd: number;
   private readonly assembler = new FrameAssembler((f) => this.frameCb(f));
 
   constructor(private readonly ends: PipeEnds) {
+    super();
     this.directFd = ends.outputFd ?? -1;
     ends.input.on('data', (chunk: Uint8Array) => this.assembler.push(chunk));
     ends.input.on('end', () => this.finish());
@@ -129,15 +128,6 @@ export class PipeFrameTransport implements FrameTransport {
     this.ends.output.write(frame);
   }
 
-  onFrame(cb: (frame: Uint8Array) => void): void {
-    this.frameCb = cb;
-  }
-
-  onClose(cb: (error?: Error) => void): void {
-    if (this.closed) queueMicrotask(() => cb());
-    else this.closeCbs.push(cb);
-  }
-
   close(): void {
     if (this.closed) return;
     try {
@@ -150,11 +140,4 @@ export class PipeFrameTransport implements FrameTransport {
     this.finish();
   }
 
-  private finish(error?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
-    const cbs = this.closeCbs;
-    this.closeCbs = [];
-    for (const cb of cbs) cb(error);
-  }
 }

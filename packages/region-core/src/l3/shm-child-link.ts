@@ -11,6 +11,7 @@ import type { ChildPayloadCarrier } from './payload-carrier';
 import { CHILD_SLEEPING_WORD, CONTROL_BLOCK_BYTES, DOORBELL_BYTE, PARENT_SLEEPING_WORD } from './shm-layout';
 import { requireShm } from './shm-loader';
 import { ShmMailbox, spinUntil } from './shm-mailbox';
+import { FrameCallbacks } from './frame-callbacks';
 
 /** Where a chip child finds its shared-memory link. */
 export interface ShmChildLinkOptions {
@@ -46,14 +47,11 @@ function isRequestState(state: number): boolean {
  * const link = ShmChildLink.open({ controlFd: 3, windowFd: 4, spinUs: 500, input: process.stdin, outputFd: 1 });
  * new ChipChild(ctx, link, prefix, hooks, link).start();
  */
-export class ShmChildLink implements FrameTransport, ChildPayloadCarrier {
+export class ShmChildLink extends FrameCallbacks implements FrameTransport, ChildPayloadCarrier {
   private readonly box: ShmMailbox;
   private readonly server: ChildWindowServer;
   private readonly request = new Uint8Array(MAILBOX_BYTES);
   private readonly shutdownFrame = new MailboxFrame();
-  private frameCb: (frame: Uint8Array) => void = () => undefined;
-  private closeCbs: ((error?: Error) => void)[] = [];
-  private closed = false;
   private initSent = false;
   /** A request was handed to the child and its reply is not written yet. */
   private serving = false;
@@ -71,6 +69,7 @@ export class ShmChildLink implements FrameTransport, ChildPayloadCarrier {
     private readonly mappings: SharedMapping[],
     private readonly options: ShmChildLinkOptions,
   ) {
+    super();
     this.box = new ShmMailbox(mappings[0].buffer);
     this.spin = new AdaptiveSpin(options.spinUs);
     this.server = new ChildWindowServer(this.box, new DataWindow(mappings[1].buffer), {
@@ -129,15 +128,6 @@ export class ShmChildLink implements FrameTransport, ChildPayloadCarrier {
     if (!this.polling) queueMicrotask(this.pollTask);
   }
 
-  onFrame(cb: (frame: Uint8Array) => void): void {
-    this.frameCb = cb;
-  }
-
-  onClose(cb: (error?: Error) => void): void {
-    if (this.closed) queueMicrotask(() => cb());
-    else this.closeCbs.push(cb);
-  }
-
   close(): void {
     if (this.closed) return;
     this.options.input.removeAllListeners('data');
@@ -158,13 +148,9 @@ export class ShmChildLink implements FrameTransport, ChildPayloadCarrier {
     return this.server.region2h(f, ctx);
   }
 
-  private finish(error?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected override finish(error?: Error): void {
     this.wake = undefined;
-    const cbs = this.closeCbs;
-    this.closeCbs = [];
-    for (const cb of cbs) cb(error);
+    super.finish(error);
   }
 
   private startInput(): void {

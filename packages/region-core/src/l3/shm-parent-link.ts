@@ -11,6 +11,7 @@ import { CHILD_CHUNKS_WORD, CHILD_SLEEPING_WORD, CONTROL_BLOCK_BYTES, DOORBELL_B
 import { requireShm } from './shm-loader';
 import { ShmMailbox, nowUs, spinUntil } from './shm-mailbox';
 import { lentViewError, viewByteLength } from './sideband-segment';
+import { FrameCallbacks } from './frame-callbacks';
 
 /** Tuning of one shared-memory parent–child pair. */
 export interface ShmTuning {
@@ -39,16 +40,13 @@ const DOORBELL = Buffer.from([DOORBELL_BYTE]);
  * const child = spawn(node, [main, ...link.argv], { stdio: ['pipe', 'pipe', 'inherit', ...link.stdio] });
  * link.connect(child, (error) => fail(error));
  */
-export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
+export class ShmParentLink extends FrameCallbacks implements FrameTransport, ParentPayloadCarrier {
   private readonly box: ShmMailbox;
   private readonly window: DataWindow;
   private readonly reply = new Uint8Array(MAILBOX_BYTES);
   private readonly cursor = new ChunkCursor();
   private child: ChildProcess | undefined;
   private fault: (error: Error) => void = () => undefined;
-  private frameCb: (frame: Uint8Array) => void = () => undefined;
-  private closeCbs: ((error?: Error) => void)[] = [];
-  private closed = false;
   private released = false;
   private initBytes = 0;
   /** A request is published and its reply not yet taken. */
@@ -76,6 +74,7 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     private readonly mappings: SharedMapping[],
     private readonly tuning: ShmTuning,
   ) {
+    super();
     this.box = new ShmMailbox(mappings[0].buffer);
     this.window = new DataWindow(mappings[1].buffer);
     for (let i = 0; i < 64; i++) this.spins.push(new AdaptiveSpin(tuning.parentSpinUs));
@@ -167,15 +166,6 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     if (!this.polling) this.poll();
   }
 
-  onFrame(cb: (frame: Uint8Array) => void): void {
-    this.frameCb = cb;
-  }
-
-  onClose(cb: (error?: Error) => void): void {
-    if (this.closed) queueMicrotask(() => cb());
-    else this.closeCbs.push(cb);
-  }
-
   close(): void {
     if (this.released) return;
     this.released = true;
@@ -194,13 +184,9 @@ export class ShmParentLink implements FrameTransport, ParentPayloadCarrier {
     this.finish();
   }
 
-  private finish(error?: Error): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected override finish(error?: Error): void {
     this.awaiting = false;
-    const cbs = this.closeCbs;
-    this.closeCbs = [];
-    for (const cb of cbs) cb(error);
+    super.finish(error);
   }
 
   /** Bytes on the child's stdout: first the 4096-byte init frame, then only doorbells. */
