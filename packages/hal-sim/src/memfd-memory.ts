@@ -57,7 +57,7 @@ export function allocateMemfdMemory(shm: ShmModule, request: RegionRequest): Reg
   const regionOffset = Math.ceil((MEMFD_CONTROL_BYTES + guard) / page) * page;
   let object: SharedMemoryObject;
   try {
-    object = shm.SharedMemoryObject.create(regionOffset + totalBytes + guard, { debugName: 'simpler-sim-region' });
+    object = shm.SharedMemoryObject.create(regionOffset + totalBytes + guard, { debugName: 'simpler-sim-region', sealSize: true });
   } catch (error) {
     throw allocationFailure(totalBytes, 'create a shared memory object', error);
   }

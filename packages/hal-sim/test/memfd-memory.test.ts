@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, ftruncateSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRegionError } from '@simpler/abi';
 import { SimBackend, createBackend } from '../src';
@@ -58,6 +58,8 @@ describe('memfd memory', () => {
       const read = Buffer.alloc(1);
       readSync(shared.fd, read, 0, 1, shared.offset + 100);
       expect(read[0]).toBe(42);
+      // Sealed against shrinking: another process that maps it can never lose pages to SIGBUS.
+      expect(() => ftruncateSync(shared.fd, 0)).toThrow(expect.objectContaining({ code: 'EPERM' }));
     } finally {
       a.release();
     }

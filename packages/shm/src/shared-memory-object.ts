@@ -1,8 +1,21 @@
-import { closeSync, fstatSync, ftruncateSync, Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, Stats } from 'node:fs';
 import { BackendError, InvalidArgumentError, describe } from '@simpler/abi';
 import { fsCallError, syscallError } from './errors';
 import { HeapPlacement, mapIntoHeap } from './heap-mapping';
-import { F_DUPFD_CLOEXEC, FALLOC_PUNCH_HOLE, MAP_FAILED, MAP_SHARED, MFD_CLOEXEC, PROT_READ_WRITE } from './native/libc';
+import {
+  F_ADD_SEALS,
+  F_DUPFD_CLOEXEC,
+  F_GET_SEALS,
+  F_SEAL_GROW,
+  F_SEAL_SEAL,
+  F_SEAL_SHRINK,
+  FALLOC_PUNCH_HOLE,
+  MAP_FAILED,
+  MAP_SHARED,
+  MFD_ALLOW_SEALING,
+  MFD_CLOEXEC,
+  PROT_READ_WRITE,
+} from './native/libc';
 import { requireLibc, systemPageSize } from './platform';
 import { MappedRange, SharedMapping } from './shared-mapping';
 import { checkByteCount, checkDebugName, checkFd } from './validate';
@@ -11,6 +24,12 @@ import { checkByteCount, checkDebugName, checkFd } from './validate';
 export interface SharedMemoryCreateOptions {
   /** Shown as `/memfd:<debugName> (deleted)` in `/proc/<pid>/maps`; never a file-system name. */
   readonly debugName?: string;
+  /**
+   * Seal the size once it is set (`F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL`): nobody, in any
+   * process, can then cut the object under a mapping (which would raise SIGBUS there) or grow
+   * it, and `resize` fails with `EINVAL`. Default false.
+   */
+  readonly sealSize?: boolean;
 }
 
 /** Options of `SharedMemoryObject.map`. */
@@ -54,13 +73,20 @@ export class SharedMemoryObject {
     checkByteCount('size', size, 0);
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`options must be an object, got ${describe(options)}`);
     const name = options.debugName === undefined ? DEFAULT_DEBUG_NAME : checkDebugName(options.debugName);
-    const fd = libc.memfd_create(name, MFD_CLOEXEC);
+    const seal = options.sealSize ?? false;
+    if (typeof seal !== 'boolean') throw new InvalidArgumentError(`sealSize must be a boolean, got ${describe(seal)}`);
+    const fd = libc.memfd_create(name, seal ? MFD_CLOEXEC | MFD_ALLOW_SEALING : MFD_CLOEXEC);
     if (fd < 0) throw syscallError('memfd_create', libc.errnoName(libc.errno()), `name ${JSON.stringify(name)}, MFD_CLOEXEC`);
     try {
       ftruncateSync(fd, size);
     } catch (error) {
       closeSync(fd);
       throw fsCallError('ftruncate', error, `fd ${fd}, size ${size}`);
+    }
+    if (seal && libc.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) !== 0) {
+      const errno = libc.errnoName(libc.errno());
+      closeSync(fd);
+      throw syscallError('fcntl', errno, `F_ADD_SEALS of fd ${fd}`);
     }
     return new SharedMemoryObject(fd);
   }
@@ -82,6 +108,54 @@ export class SharedMemoryObject {
       throw new InvalidArgumentError(`fd ${fd} is not a shared memory object or regular file (fstat mode 0o${stats.mode.toString(8)})`);
     }
     return new SharedMemoryObject(fd);
+  }
+
+  /**
+   * Opens, read/write, the object another process holds at descriptor `fd`, through
+   * `/proc/<pid>/fd/<fd>`: a new descriptor of this process over the same memory, owned by the
+   * returned object. The kernel allows it only to a process that may inspect `pid` (same user,
+   * ptrace read access), and nothing is named anywhere. The descriptor may have been closed or
+   * reused by then: check `inode` against what the owner reported before trusting it.
+   */
+  static fromProcess(pid: number, fd: number): SharedMemoryObject {
+    requireLibc('SharedMemoryObject.fromProcess');
+    if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 1 || pid > 0x3fff_ffff) {
+      throw new InvalidArgumentError(`pid must be an integer in [1, 2^30 - 1], got ${describe(pid)}`);
+    }
+    checkFd(fd);
+    const path = `/proc/${pid}/fd/${fd}`;
+    let own: number;
+    try {
+      own = openSync(path, fsConstants.O_RDWR);
+    } catch (error) {
+      throw fsCallError('open', error, path);
+    }
+    try {
+      return SharedMemoryObject.fromFd(own);
+    } catch (error) {
+      closeSync(own);
+      throw error;
+    }
+  }
+
+  /** The object's inode number (fstat `st_ino`): names the object, e.g. across processes. */
+  get inode(): bigint {
+    this.#checkOpen('inode');
+    try {
+      return fstatSync(this.fd, { bigint: true }).ino;
+    } catch (error) {
+      throw fsCallError('fstat', error, `fd ${this.fd}`);
+    }
+  }
+
+  /** True when the object's size is sealed against shrinking (`F_SEAL_SHRINK`), by whoever created it. */
+  get sizeSealed(): boolean {
+    this.#checkOpen('sizeSealed');
+    const libc = requireLibc('SharedMemoryObject.sizeSealed');
+    const seals = libc.fcntl(this.fd, F_GET_SEALS, 0);
+    // EINVAL: a file that cannot carry seals (not a memfd, or created without sealing).
+    if (seals < 0) return false;
+    return (seals & F_SEAL_SHRINK) !== 0;
   }
 
   /** True once `close` has been called. */

@@ -54,6 +54,18 @@ export const MAP_PRIVATE_ANON_FIXED = 0x02 | 0x20 | 0x10 | 0x4000;
 export const MAP_SHARED_FIXED = 0x01 | 0x10;
 /** `MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED`: gives a range back to its allocator as ordinary private memory. */
 export const MAP_PRIVATE_ANON_FIXED_RESERVED = 0x02 | 0x20 | 0x10;
+/** `memfd_create` flag: the object accepts seals (`fcntl` `F_ADD_SEALS`). */
+export const MFD_ALLOW_SEALING = 0x2;
+/** `fcntl` command: add seals to a memfd. */
+export const F_ADD_SEALS = 1033;
+/** `fcntl` command: read a memfd's seals. */
+export const F_GET_SEALS = 1034;
+/** Seal: no more seals may be added. */
+export const F_SEAL_SEAL = 0x1;
+/** Seal: the size may not shrink (so no mapping, in any process, can lose its pages to SIGBUS). */
+export const F_SEAL_SHRINK = 0x2;
+/** Seal: the size may not grow. */
+export const F_SEAL_GROW = 0x4;
 /** `fcntl` command: duplicate to the lowest free descriptor with `FD_CLOEXEC` set. */
 export const F_DUPFD_CLOEXEC = 1030;
 /** `fallocate` mode `FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE`: free the pages, keep the size. */
