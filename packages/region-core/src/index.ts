@@ -42,7 +42,7 @@ export { DEFAULT_SHM_TUNING, defaultTransport as defaultL3Transport } from './l3
 export { L3_TRANSPORTS } from './l3/shm-layout';
 export type { L3Transport } from './l3/shm-layout';
 export type { ShmTuning } from './l3/shm-parent-link';
-export type { Endpoint, EndpointInfo } from './worker/endpoint';
+export type { Endpoint, EndpointInfo, RegionAccess } from './worker/endpoint';
 export { LocalEndpoint } from './worker/local-endpoint';
 export { main as runChipChild, parseChipChildArgs } from './l3/chip-child-main';
 export type { ChipChildArgs } from './l3/chip-child-main';

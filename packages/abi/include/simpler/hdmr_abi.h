@@ -74,7 +74,7 @@ extern "C" {
 #define HDMR_MAILBOX_STATE_CONTROL_DONE 5
 #define HDMR_MAILBOX_STATE_INIT_DONE 6
 
-/* Mailbox commands (field `command`); 32 and 33 are project extensions */
+/* Mailbox commands (field `command`); 32, 33 and 34 are project extensions */
 #define HDMR_MAILBOX_CMD_OPEN 12
 #define HDMR_MAILBOX_CMD_CLOSE 13
 #define HDMR_MAILBOX_CMD_INFO 14
@@ -84,6 +84,7 @@ extern "C" {
 #define HDMR_MAILBOX_CMD_WAIT 18
 #define HDMR_MAILBOX_CMD_LAUNCH 32
 #define HDMR_MAILBOX_CMD_SYNCHRONIZE 33
+#define HDMR_MAILBOX_CMD_SHARE 34
 
 /* Side-band ops (field `op`) */
 #define HDMR_SIDEBAND_OP_INFO 1
@@ -148,7 +149,7 @@ typedef struct HostDeviceMappedRegionSideband {
 typedef struct HostDeviceMappedRegionMailbox {
   HDMR_ALIGNAS(8) int32_t state; /**< offset 0: 0 idle, 1 task ready, 2 task done, 3 shutdown, 4 control request, 5 control done, 6 init done. */
   int32_t error; /**< offset 4: 0 or a negative errno. */
-  uint64_t command; /**< offset 8: Command (12..18, 32, 33). */
+  uint64_t command; /**< offset 8: Command (12..18, 32..34). */
   uint64_t arg0; /**< offset 16: ARG0. */
   uint64_t arg1; /**< offset 24: ARG1. */
   uint64_t arg2; /**< offset 32: ARG2. */

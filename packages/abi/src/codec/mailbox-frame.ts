@@ -48,6 +48,10 @@ export class MailboxFrame {
   /** RESULT (u64, read as a number). */
   get result(): number { return readU64(this.view, OFF.result); }
   set result(v: number) { writeU64(this.view, OFF.result, v); }
+  /** RESULT as an exact bigint (for values that may exceed 2^53). */
+  get resultBig(): bigint { return this.view.getBigUint64(OFF.result, true); }
+  /** Sets RESULT from a bigint. */
+  setResultBig(v: bigint): void { this.view.setBigUint64(OFF.result, v, true); }
   /** ARGi for i in 0..3 (u64, as a number). */
   arg(i: 0 | 1 | 2 | 3): number { return readU64(this.view, OFF.args + 8 * i); }
   /** Sets ARGi from a safe non-negative integer. */

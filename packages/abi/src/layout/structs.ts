@@ -70,7 +70,7 @@ export const SIDEBAND_HEADER_LAYOUT = layout('SidebandHeader', 'HostDeviceMapped
 export const MAILBOX_LAYOUT = layout('MailboxBlock', 'HostDeviceMappedRegionMailbox', 4096, 8, [
   ['state', 0, 'i32', '0 idle, 1 task ready, 2 task done, 3 shutdown, 4 control request, 5 control done, 6 init done.'],
   ['error', 4, 'i32', '0 or a negative errno.'],
-  ['command', 8, 'u64', 'Command (12..18, 32, 33).'],
+  ['command', 8, 'u64', 'Command (12..18, 32..34).'],
   ['arg0', 16, 'u64', 'ARG0.'],
   ['arg1', 24, 'u64', 'ARG1.'],
   ['arg2', 32, 'u64', 'ARG2.'],

@@ -1,6 +1,9 @@
 import {
+  BackendAllocation,
   InvalidArgumentError,
   RegionBackend,
+  RegionLayout,
+  SharedAllocation,
   UnsupportedError,
   checkOptions,
   computeRegionLayout,
@@ -17,6 +20,7 @@ import { allocateOutput, bytesOfDestination, bytesOfSource, copyIntoTypedArray, 
 import { handleTokenOf, unknownHandleError } from './handle-tokens';
 import { RegionInfoRecord, RegionRecord, SLOT_STRIDE, createRegionRecord } from './region-record';
 import { RegionRegistry } from './region-registry';
+import { shareAllocation } from './region-sharing';
 import {
   FIRST_SLICE_MS,
   WaitTuning,
@@ -114,6 +118,25 @@ export class DeviceContext {
       releaseQuietly(allocation);
       throw backendFailure(this.backend.name, 'open', error);
     }
+  }
+
+  /**
+   * Registers memory that another process opened and initialised (an L3 parent's mapping of a
+   * chip child's region) under that process's handle token; every region rule then applies here.
+   * `EINVAL` when the token is already registered. The context takes ownership of `allocation`.
+   */
+  adopt(token: number, allocation: BackendAllocation, layout: RegionLayout): void {
+    this.assertLive();
+    if (!Number.isSafeInteger(token) || token <= 0 || this.registry.get(token) !== undefined) {
+      throw new InvalidArgumentError(`cannot adopt region ${describe(token)}: not a free handle token`);
+    }
+    this.registry.add(createRegionRecord(token, allocation, layout, 0));
+  }
+
+  /** What another process needs to map a region's memory; `ENOTSUP` when its backend cannot share it. */
+  share(handle: unknown): SharedAllocation {
+    const record = this.lookup(handle);
+    return shareAllocation(this.backend.name, record.allocation, record.token, record.totalBytes);
   }
 
   /** Closes a region: unregisters it, then releases its memory. Does not wait for the device. */

@@ -1,11 +1,13 @@
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, fstatSync, unlinkSync } from 'node:fs';
 import {
+  BackendError,
   ERRNO,
   INFO_LAYOUT,
   InvalidArgumentError,
   MailboxCommand,
   MailboxFrame,
   MailboxState,
+  SharedAllocation,
   SidebandOp,
   encodeInfo,
   isRegionError,
@@ -19,7 +21,7 @@ import { ChildSegment, removeSegmentsWithPrefix } from './sideband-segment';
 /** What the chip child needs from its device context (the owner-process `DeviceContext`). */
 export type ChipContext = Pick<
   DeviceContext,
-  'backend' | 'open' | 'close' | 'publicInfo' | 'h2regionWith' | 'region2hWith' | 'notify' | 'probe' | 'waitSync' | 'waitAsync' | 'launch' | 'synchronize' | 'destroy'
+  'backend' | 'open' | 'close' | 'publicInfo' | 'share' | 'h2regionWith' | 'region2hWith' | 'notify' | 'probe' | 'waitSync' | 'waitAsync' | 'launch' | 'synchronize' | 'destroy'
 >;
 
 /** Hooks of a {@link ChipChild} into its process. */
@@ -33,6 +35,8 @@ export interface ChipChildHooks {
 }
 
 const STATE_OFFSET = 0;
+/** ARG3 of a share reply for memory whose sleepers poll (no futex to wake): all ones. */
+const WAKE_BY_POLLING = 0xffff_ffff_ffff_ffffn;
 const RESERVED_OFFSET = 56;
 /** How long a shutdown waits for the context to release everything before exiting anyway. */
 const DESTROY_GRACE_MS = 5000;
@@ -75,6 +79,8 @@ export class ChipChild {
   /** Every segment name this child opened: unlinked for a parent that died without doing it. */
   private readonly seenSegments = new Set<string>();
   private pruneSeenAt = SEEN_SEGMENTS_PRUNE_AT;
+  /** The description a successful share request answers with (its reply carries it in ARG0..ARG3). */
+  private shared: { readonly memory: SharedAllocation; readonly inode: bigint } | undefined;
 
   constructor(
     private readonly ctx: ChipContext,
@@ -188,9 +194,28 @@ export class ChipChild {
       }
       case MailboxCommand.SYNCHRONIZE:
         return ctx.synchronize().then(() => 0);
+      case MailboxCommand.SHARE:
+        return this.share(f.arg(0));
       default:
-        throw new InvalidArgumentError(`unknown command ${f.command}: expected 12..18, 32 or 33`);
+        throw new InvalidArgumentError(`unknown command ${f.command}: expected 12..18 or 32..34`);
     }
+  }
+
+  /**
+   * Describes a region's memory for the parent (docs/l3-protocol.md section 10): the descriptor
+   * stays open here until the region is closed, and the inode lets the parent check that the
+   * descriptor it opens through /proc is this one.
+   */
+  private share(handle: number): number {
+    const memory = this.ctx.share(handle);
+    let inode: bigint;
+    try {
+      inode = fstatSync(memory.fd, { bigint: true }).ino;
+    } catch (error) {
+      throw new BackendError(`share: fstat of the region's descriptor ${memory.fd} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.shared = { memory, inode };
+    return 0;
   }
 
   /** The 64-byte public info of a region (host pointers 0), in a reused buffer. */
@@ -264,6 +289,16 @@ export class ChipChild {
     f.state = MailboxState.CONTROL_DONE;
     if (error === undefined) {
       f.result = result;
+      const shared = this.shared;
+      if (shared !== undefined) {
+        this.shared = undefined;
+        const m = shared.memory;
+        f.setArg(0, m.fd);
+        f.setArg(1, m.offset);
+        f.setArg(2, m.length);
+        f.setArgBig(3, m.wake.kind === 'futex' ? BigInt(m.wake.sleepersOffset) : WAKE_BY_POLLING);
+        f.setResultBig(shared.inode);
+      }
     } else {
       f.error = isRegionError(error) ? error.errno : ERRNO.EIO;
       f.errorMessage = error instanceof Error ? error.message : String(error);

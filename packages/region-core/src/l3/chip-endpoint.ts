@@ -9,12 +9,13 @@ import {
   MailboxCommand,
   MailboxFrame,
   MailboxState,
+  UnsupportedError,
   decodeInfo,
   isRegionError,
   isValidCopyRange,
   regionErrorForErrno,
 } from '@simpler/abi';
-import type { Endpoint, EndpointInfo } from '../worker/endpoint';
+import type { Endpoint, EndpointInfo, RegionAccess } from '../worker/endpoint';
 import { FrameTransport, PipeFrameTransport } from './frame-transport';
 import type { ParentPayloadCarrier } from './payload-carrier';
 import { SegmentCarrier } from './segment-carrier';
@@ -25,6 +26,20 @@ import { defaultTransport, shmTuningOf } from './transport-choice';
 import { trackEndpoint, untrackEndpoint } from './process-cleanup';
 import { SlicedWait } from './sliced-wait';
 import { now } from '../context/wait-strategy';
+
+/** The raw reply to a share request (docs/l3-protocol.md section 10), not yet checked. */
+export interface ShareReply {
+  /** ARG0: the child's descriptor number. */
+  readonly fd: bigint;
+  /** ARG1: offset of the region in the object. */
+  readonly offset: bigint;
+  /** ARG2: bytes of the region. */
+  readonly length: bigint;
+  /** ARG3: offset of the futex sleeper count, or all ones for memory whose sleepers poll. */
+  readonly wake: bigint;
+  /** RESULT: inode number of the object. */
+  readonly inode: bigint;
+}
 
 /** Options of {@link ChipEndpoint.spawn}. */
 export interface ChipEndpointOptions {
@@ -101,6 +116,7 @@ export class ChipEndpoint implements Endpoint {
   private readonly sizes = new Map<number, number>();
   /** Regions whose close was asked for: waits on them end at their next slice boundary. */
   private readonly closingRegions = new Set<number>();
+  private readonly lostListeners: ((error: Error) => void)[] = [];
   private inFlight: Pending | undefined;
   private deadline = Infinity;
   private failure: Error | undefined;
@@ -369,6 +385,7 @@ export class ChipEndpoint implements Endpoint {
     this.carrier.dispose();
     this.setReferenced(false);
     untrackEndpoint(this);
+    for (const listener of this.lostListeners.splice(0)) listener(error);
   }
 
   /** Settles every request in flight or queued with an error; nothing is pending afterwards. */
@@ -384,7 +401,34 @@ export class ChipEndpoint implements Endpoint {
     return this.options.requestTimeoutMs ?? 60_000;
   }
 
-  open(dataBytes: number, signalCount: number, flags: number): Promise<number> {
+  /** Called once when the child is lost or the endpoint closed (after pending requests failed). */
+  onLost(listener: (error: Error) => void): void {
+    if (this.failure !== undefined) listener(this.failure);
+    else this.lostListeners.push(listener);
+  }
+
+  /** Every region of a chip endpoint is proxied; asking for `'direct'` is `ENOTSUP`. */
+  accessOf(): RegionAccess {
+    return 'proxied';
+  }
+
+  /** Asks the child how its memory of a region can be mapped here (command 34). */
+  share(handle: number): Promise<ShareReply> {
+    return this.request(
+      'share',
+      this.budget,
+      (f) => {
+        f.command = MailboxCommand.SHARE;
+        f.setArg(0, handle);
+      },
+      (f) => ({ fd: f.argBig(0), offset: f.argBig(1), length: f.argBig(2), wake: f.argBig(3), inode: f.resultBig }),
+    );
+  }
+
+  open(dataBytes: number, signalCount: number, flags: number, access?: RegionAccess): Promise<number> {
+    if (access === 'direct') {
+      return Promise.reject(new UnsupportedError(`worker ${this.workerId}: access 'direct' is not available for this chip: its regions are proxied`));
+    }
     return this.request(
       'open',
       this.budget,

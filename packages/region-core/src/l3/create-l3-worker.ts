@@ -4,6 +4,7 @@ import { L3_WORKER_OPTION_KEYS } from '../options/option-keys';
 import { Worker } from '../worker/worker';
 import type { WorkerOptions } from '../worker/worker-options';
 import { ChipEndpoint } from './chip-endpoint';
+import { DirectEndpoint } from './direct/direct-endpoint';
 import type { L3Transport } from './shm-layout';
 import { requireShm } from './shm-loader';
 import type { ShmTuning } from './shm-parent-link';
@@ -133,5 +134,5 @@ export async function createL3Worker(options: L3WorkerOptions = {}): Promise<Wor
     await Promise.all(endpoints.map((e) => e.shutdown()));
     throw failed.reason;
   }
-  return new Worker(3, endpoints);
+  return new Worker(3, endpoints.map((chip) => new DirectEndpoint(chip, options.waitTuning)));
 }

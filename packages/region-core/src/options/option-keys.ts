@@ -51,6 +51,7 @@ export const OPEN_MAPPED_REGION_OPTION_KEYS = knownKeys<OpenMappedRegionOptions>
   signalCount: true,
   flags: true,
   workerId: true,
+  access: true,
 });
 
 /** The `{ workerId }` options of region calls, `launch` and `synchronize`. */

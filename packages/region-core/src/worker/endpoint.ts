@@ -1,6 +1,13 @@
 import type { RegionInfoRecord } from '../context/region-record';
 
 /**
+ * How a region's data and signal calls run: `'direct'` in this process against memory it maps
+ * (every L2 region; an L3 region whose backend can share its memory), `'proxied'` as requests
+ * to the chip child that owns the region.
+ */
+export type RegionAccess = 'direct' | 'proxied';
+
+/**
  * What a Worker needs from one device ("chip"): the seam between the public async API and
  * either an in-process device context (L2) or a chip child process (L3).
  * Arguments arrive already validated for type and range by the Worker; the endpoint (or the
@@ -11,8 +18,14 @@ export interface Endpoint {
   readonly workerId: number;
   /** Platform of the chip's backend (e.g. `a2a3sim`, `a2a3`, `a5`); `unknown` if it did not say. */
   readonly platform: string;
-  /** Opens a region; resolves to its handle (a non-zero u64 token, as a number below 2^53). */
-  open(dataBytes: number, signalCount: number, flags: number): Promise<number>;
+  /**
+   * Opens a region; resolves to its handle (a non-zero u64 token, as a number below 2^53).
+   * `access` asks for a mode (undefined: direct where possible); one the chip cannot give is
+   * `ENOTSUP` (`'direct'`) or `EINVAL` (`'proxied'` at L2).
+   */
+  open(dataBytes: number, signalCount: number, flags: number, access?: RegionAccess): Promise<number>;
+  /** The access mode of an open region of this endpoint. */
+  accessOf(handle: number): RegionAccess;
   /** Closes a region. */
   close(handle: number): Promise<void>;
   /** Public info of a region (host pointers already 0n). */

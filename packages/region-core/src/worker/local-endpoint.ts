@@ -1,5 +1,6 @@
 import { DeviceContext } from '../context/device-context';
-import { Endpoint, EndpointInfo } from './endpoint';
+import { InvalidArgumentError } from '@simpler/abi';
+import { Endpoint, EndpointInfo, RegionAccess } from './endpoint';
 
 /**
  * The L2 endpoint: the device context lives in this process, so every request is a direct,
@@ -21,8 +22,14 @@ export class LocalEndpoint implements Endpoint {
     return this.context.backend.platform;
   }
 
-  async open(dataBytes: number, signalCount: number, flags: number): Promise<number> {
+  async open(dataBytes: number, signalCount: number, flags: number, access?: RegionAccess): Promise<number> {
+    if (access === 'proxied') throw new InvalidArgumentError("access 'proxied' needs a level-3 worker: a level-2 region lives in this process, so its calls are always direct");
     return this.context.open(dataBytes, signalCount, flags);
+  }
+
+  /** Every L2 region is direct: its memory is mapped in this process. */
+  accessOf(): RegionAccess {
+    return 'direct';
   }
 
   async close(handle: number): Promise<void> {

@@ -1,3 +1,5 @@
+import type { RegionAccess } from './endpoint';
+
 /** What a MappedRegion needs from the worker that opened it. */
 export interface MappedRegionOwner {
   /** True while the region is open in this owner. */
@@ -25,16 +27,23 @@ export class MappedRegion {
   readonly signalCount: number;
   /** Region flags (0). */
   readonly flags: number;
+  /**
+   * `'direct'`: datacopy, notify and wait run in this process against its own mapping of the
+   * region (always at L2; at L3 when the chip's backend can share its memory). `'proxied'`:
+   * every call is a request to the chip child that owns the region.
+   */
+  readonly access: RegionAccess;
   readonly #owner: MappedRegionOwner;
 
   /** Created by `Worker.openMappedRegion`; not meant to be constructed by users. */
-  constructor(owner: MappedRegionOwner, handle: number, workerId: number, dataBytes: number, signalCount: number, flags: number) {
+  constructor(owner: MappedRegionOwner, handle: number, workerId: number, dataBytes: number, signalCount: number, flags: number, access: RegionAccess = 'proxied') {
     this.#owner = owner;
     this.handle = BigInt(handle);
     this.workerId = workerId;
     this.dataBytes = dataBytes;
     this.signalCount = signalCount;
     this.flags = flags;
+    this.access = access;
   }
 
   /** True once the region was closed (directly, by `await using`, or by closing its worker). */

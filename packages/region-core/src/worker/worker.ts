@@ -12,7 +12,7 @@ import {
 import { bytesOfDestination, bytesOfSource } from '../context/byte-source';
 import type { RegionInfoRecord } from '../context/region-record';
 import { OPEN_MAPPED_REGION_OPTION_KEYS, WORKER_ID_OPTION_KEYS } from '../options/option-keys';
-import { Endpoint, EndpointInfo } from './endpoint';
+import { Endpoint, EndpointInfo, RegionAccess } from './endpoint';
 import { MappedRegion, MappedRegionOwner } from './mapped-region';
 
 /**
@@ -29,6 +29,12 @@ export interface OpenMappedRegionOptions {
   readonly flags?: number | bigint;
   /** Chip to open the region on (default: the worker's first id); a u32, number or bigint. */
   readonly workerId?: number | bigint;
+  /**
+   * `'proxied'` forces every call of an L3 region through the chip child; `'direct'` requires
+   * the parent to map it (`ENOTSUP` where the backend cannot share its memory). Default: direct
+   * where possible. At L2 regions are always direct (`'proxied'` is `EINVAL`).
+   */
+  readonly access?: RegionAccess;
 }
 
 /** Selects a chip; for region calls it must match the region's own `workerId`. */
@@ -87,9 +93,13 @@ export class Worker implements MappedRegionOwner {
     const signalCount = opts?.signalCount ?? 1;
     const flags = requireU32(opts?.flags ?? 0, 'flags');
     if (flags !== 0) throw new InvalidArgumentError(`flags must be 0 (reserved), got ${flags}`);
+    const access = opts?.access;
+    if (access !== undefined && access !== 'direct' && access !== 'proxied') {
+      throw new InvalidArgumentError(`access must be 'direct' or 'proxied', got ${describe(access)}`);
+    }
     const layout = computeRegionLayout(dataBytes, signalCount);
-    const handle = await endpoint.open(layout.dataBytes, layout.signalCount, flags);
-    const region = new MappedRegion(this, handle, endpoint.workerId, layout.dataBytes, layout.signalCount, flags);
+    const handle = await endpoint.open(layout.dataBytes, layout.signalCount, flags, access);
+    const region = new MappedRegion(this, handle, endpoint.workerId, layout.dataBytes, layout.signalCount, flags, endpoint.accessOf(handle));
     if (this.closing) {
       // The worker closed while the open was in flight: the endpoint's shutdown released it.
       throw new InvalidArgumentError('worker closed while the region was being opened');

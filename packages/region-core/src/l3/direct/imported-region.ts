@@ -1,0 +1,163 @@
+import {
+  BackendAllocation,
+  BackendError,
+  REGION_MAGIC,
+  REGION_VERSION,
+  RegionLayout,
+  SIGNAL_SLOT_BYTES,
+  UnsupportedError,
+  decodeRegionHeader,
+} from '@simpler/abi';
+import type { SharedMapping, SharedMemoryObject } from '@simpler/shm';
+import type { ShareReply } from '../chip-endpoint';
+import type { ShmModule } from '../shm-loader';
+
+/** ARG3 of a share reply for memory whose sleepers poll instead of sleeping in a futex. */
+export const WAKE_BY_POLLING = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * Most direct waits of this process asleep in `FUTEX_WAIT` at once: each holds a libuv pool
+ * thread (4 by default) for up to one wait slice, so the rest sleep on timers and look again.
+ */
+export const MAX_POOL_SLEEPERS = 2;
+let poolSleepers = 0;
+
+/**
+ * Direct access cannot work here (the environment or the backend), but the region is fine:
+ * a default open falls back to a proxied region; `access: 'direct'` makes it `ENOTSUP`.
+ */
+export class DirectUnavailableError extends UnsupportedError {}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The checked numbers of a share reply. */
+interface ShareTerms {
+  readonly fd: number;
+  readonly offset: number;
+  readonly sleepersOffset: number | undefined;
+}
+
+function lie(workerId: number, what: string): BackendError {
+  return new BackendError(`worker ${workerId}: the chip child's share reply is unusable: ${what}`);
+}
+
+/** Checks a share reply against the layout the parent computed itself; a child that lies is `EIO`. */
+function termsOf(reply: ShareReply, layout: RegionLayout, pageSize: number, workerId: number): ShareTerms {
+  if (reply.fd > 0x7fff_ffffn) throw lie(workerId, `descriptor ${reply.fd} is out of range`);
+  if (reply.offset > MAX_SAFE || Number(reply.offset) % pageSize !== 0) throw lie(workerId, `offset ${reply.offset} is not a page multiple below 2^53`);
+  if (reply.length !== BigInt(layout.totalBytes)) throw lie(workerId, `length ${reply.length} is not the region's ${layout.totalBytes} bytes`);
+  const offset = Number(reply.offset);
+  if (reply.wake === WAKE_BY_POLLING) return { fd: Number(reply.fd), offset, sleepersOffset: undefined };
+  const at = reply.wake;
+  if (at > MAX_SAFE || at % 4n !== 0n) throw lie(workerId, `sleeper count offset ${at} is not a multiple of 4 below 2^53`);
+  const sleepersOffset = Number(at);
+  if (sleepersOffset + 4 > offset && sleepersOffset < offset + layout.totalBytes) throw lie(workerId, `sleeper count offset ${at} lies inside the region`);
+  return { fd: Number(reply.fd), offset, sleepersOffset };
+}
+
+/** The region header the child wrote at open must describe exactly the layout asked for. */
+function checkHeader(bytes: Uint8Array, layout: RegionLayout, workerId: number): void {
+  const h = decodeRegionHeader(bytes, 0);
+  const expected: Record<string, unknown> = {
+    magic: REGION_MAGIC,
+    version: REGION_VERSION,
+    signal_count: layout.signalCount,
+    signal_offset: BigInt(layout.signalOffset),
+    data_offset: BigInt(layout.dataOffset),
+    data_bytes: BigInt(layout.dataBytes),
+    total_bytes: BigInt(layout.totalBytes),
+  };
+  for (const [field, want] of Object.entries(expected)) {
+    const got = (h as unknown as Record<string, unknown>)[field];
+    const same = typeof got === 'bigint' || typeof want === 'bigint' ? BigInt(got as number) === BigInt(want as number) : got === want;
+    if (!same) throw lie(workerId, `the mapped memory is not the region: header ${field} is ${String(got)}, expected ${String(want)}`);
+  }
+}
+
+/** Opens the child's descriptor through /proc and checks it is the object the child described. */
+function openObject(shm: ShmModule, pid: number, terms: ShareTerms, reply: ShareReply, layout: RegionLayout, workerId: number): SharedMemoryObject {
+  let object: SharedMemoryObject;
+  try {
+    object = shm.SharedMemoryObject.fromProcess(pid, terms.fd);
+  } catch (error) {
+    throw new DirectUnavailableError(`cannot open the region's memory of chip child ${pid} (/proc/${pid}/fd/${terms.fd}): ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    if (object.inode !== reply.inode) throw lie(workerId, `descriptor ${terms.fd} is not the object it described (inode ${object.inode}, expected ${reply.inode})`);
+    if (!object.sizeSealed) {
+      throw new DirectUnavailableError('the region memory is not sealed against shrinking, so a mapping here could fault (SIGBUS)');
+    }
+    const need = Math.max(terms.offset + layout.totalBytes, (terms.sleepersOffset ?? 0) + 4);
+    if (object.size < need) throw lie(workerId, `the object has ${object.size} bytes, fewer than the ${need} described`);
+    return object;
+  } catch (error) {
+    object.close();
+    throw error;
+  }
+}
+
+/**
+ * Maps a chip child's region into this process as an allocation the parent's device context
+ * drives directly (docs/l3-protocol.md section 10). The descriptor is closed once mapped; the
+ * mapping is given back at `release` (pending sleepers are woken first). The region's memory
+ * stays alive while mapped, even if the child dies, and its size is sealed: no access here can
+ * fault.
+ */
+export function importRegion(shm: ShmModule, pid: number, reply: ShareReply, layout: RegionLayout, workerId: number): BackendAllocation {
+  const terms = termsOf(reply, layout, shm.systemPageSize(), workerId);
+  const object = openObject(shm, pid, terms, reply, layout, workerId);
+  let mapping: SharedMapping;
+  try {
+    mapping = object.map(Math.max(terms.offset + layout.totalBytes, (terms.sleepersOffset ?? 0) + 4), 0, { backing: 'heap' });
+  } finally {
+    object.close();
+  }
+  const regionAt = terms.offset;
+  const bytes = new Uint8Array(mapping.buffer, mapping.byteOffset + regionAt, layout.totalBytes);
+  try {
+    checkHeader(bytes, layout, workerId);
+  } catch (error) {
+    mapping.unmap();
+    throw error;
+  }
+  const allocation: BackendAllocation = { bytes, hostBase: 0n, deviceBase: 0n, release: () => mapping.unmap() };
+  if (terms.sleepersOffset === undefined) return allocation;
+  const sleepers = new Int32Array(mapping.buffer, mapping.byteOffset + terms.sleepersOffset, 1);
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset, layout.totalBytes >>> 2);
+  let released = false;
+  const wakeAll = (): void => {
+    if (Atomics.load(sleepers, 0) === 0) return;
+    for (let slot = 0; slot < layout.signalCount; slot++) mapping.futexWake(regionAt + layout.signalOffset + slot * SIGNAL_SLOT_BYTES);
+  };
+  const settle = (): void => {
+    poolSleepers--;
+    // After release this lands in the private pages that replaced the mapping: harmless.
+    Atomics.sub(sleepers, 0, 1);
+  };
+  return {
+    bytes,
+    hostBase: 0n,
+    deviceBase: 0n,
+    // A load and a compare when nobody sleeps: the futex call only when the device (or another wait) does.
+    wakeSignal: (offset: number) => {
+      if (Atomics.load(sleepers, 0) !== 0) mapping.futexWake(regionAt + offset);
+    },
+    sleepSignalAsync: (offset: number, observed: number, timeoutMs: number) => {
+      if (released || poolSleepers >= MAX_POOL_SLEEPERS) return new Promise<void>((resolve) => setTimeout(resolve, timeoutMs));
+      poolSleepers++;
+      // Announce, then look: a publisher either sees the count or this look sees its store.
+      Atomics.add(sleepers, 0, 1);
+      if (Atomics.load(words, offset >>> 2) >>> 0 !== observed) {
+        settle();
+        return undefined;
+      }
+      return mapping.futexWaitAsync(regionAt + offset, observed | 0, timeoutMs).then(settle, settle);
+    },
+    release: () => {
+      released = true;
+      // Wake this process's sleepers (and the device's: they look again) before the range goes.
+      wakeAll();
+      mapping.unmap();
+    },
+  };
+}
