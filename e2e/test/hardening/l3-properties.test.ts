@@ -9,7 +9,10 @@ import { opArb, runWorkerProgram } from './support/worker-model';
  * that crosses the control protocol must match what the spec demands. Fewer runs (each call is
  * a process round trip).
  */
-describe.each(L3_TRANSPORTS)('L3 worker over %s: model-based properties', (transport) => {
+// Direct regions (the parent maps the memory) over the default transport, proxied ones over each.
+const MODES = [[L3_TRANSPORTS[0], 'direct'] as const, ...L3_TRANSPORTS.map((transport) => [transport, 'proxied'] as const)];
+
+describe.each(MODES)('L3 worker over %s, %s regions: model-based properties', (transport, access) => {
   let worker: Worker;
   let other: Worker;
   let foreign: MappedRegion;
@@ -30,7 +33,7 @@ describe.each(L3_TRANSPORTS)('L3 worker over %s: model-based properties', (trans
   it('every call through the chip children agrees with the model', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 30, size: 'max' }), async (ops) => {
-        expect(await runWorkerProgram(ops, { worker, foreign })).toBeUndefined();
+        expect(await runWorkerProgram(ops, { worker, foreign, access })).toBeUndefined();
       }),
       { numRuns: 200 },
     );

@@ -116,6 +116,8 @@ export interface ModelRunOptions {
   readonly foreign: MappedRegion;
   /** Called after every step (e.g. the simulator's guard check); returns a problem or undefined. */
   readonly afterStep?: () => string | undefined;
+  /** Opens every region with this `access` option, and checks that each region reports it. */
+  readonly access?: 'direct' | 'proxied';
 }
 
 /**
@@ -128,7 +130,7 @@ export async function runWorkerProgram(ops: readonly Op[], options: ModelRunOpti
   try {
     for (let step = 0; step < ops.length; step++) {
       const op = ops[step];
-      const problem = await runStep(op, pool, worker, foreign);
+      const problem = await runStep(op, pool, worker, foreign, options.access);
       if (problem) return `step ${step} ${describeOp(op)}: ${problem}`;
       const after = options.afterStep?.();
       if (after) return `after step ${step} ${describeOp(op)}: ${after}`;
@@ -199,7 +201,7 @@ function regionRule(model: ModelRegion | undefined, opt: OptSel): boolean {
   return model !== undefined && model.open && (opt === 'none' || opt === 'empty' || opt === 'own' || opt === 'own-big');
 }
 
-async function runStep(op: Op, pool: ModelRegion[], worker: Worker, foreign: MappedRegion): Promise<string | undefined> {
+async function runStep(op: Op, pool: ModelRegion[], worker: Worker, foreign: MappedRegion, access: 'direct' | 'proxied' | undefined): Promise<string | undefined> {
   let call: () => Promise<unknown>;
   let expect: Expect;
   if (op.k === 'open') {
@@ -211,6 +213,7 @@ async function runStep(op: Op, pool: ModelRegion[], worker: Worker, foreign: Map
     if (chip !== undefined) options.workerId = chip;
     if (op.opts === 'chip-big') options.workerId = BigInt(chips[op.chip % chips.length]);
     if (op.opts === 'typo') options.signalcount = 2;
+    if (access !== undefined) options.access = access;
     const opts = op.opts === 'null' ? null : op.opts === 'number' ? 3 : options;
     call = () => worker.openMappedRegion(op.dataBytes as number, opts as never);
     expect = expectOpen(op, opts, chips);
@@ -225,6 +228,7 @@ async function runStep(op: Op, pool: ModelRegion[], worker: Worker, foreign: Map
           if (!(r instanceof MappedRegion)) return 'open did not return a MappedRegion';
           if (r.dataBytes !== db || r.signalCount !== sc || r.flags !== 0 || r.workerId !== wid || r.closed) return `bad region ${r.dataBytes}/${r.signalCount}/${r.workerId}`;
           if (typeof r.handle !== 'bigint' || r.handle <= 0n || r.handle >= 2n ** 64n) return `bad handle ${String(r.handle)}`;
+          if (access !== undefined && r.access !== access) return `region access ${r.access}, asked for ${access}`;
           return undefined;
         },
         apply: (v) => pool.push({ region: v as MappedRegion, bytes: new Uint8Array(db), signals: new Array<number>(sc).fill(0), open: true }),
@@ -316,7 +320,7 @@ async function runStep(op: Op, pool: ModelRegion[], worker: Worker, foreign: Map
 function expectOpen(op: Extract<Op, { k: 'open' }>, opts: unknown, chips: readonly number[]): Expect {
   if (typeof opts !== 'object' || opts === null) return EINVAL;
   const o = opts as { workerId?: unknown };
-  if (Object.keys(o).some((key) => !['signalCount', 'flags', 'workerId'].includes(key))) return EINVAL;
+  if (Object.keys(o).some((key) => !['signalCount', 'flags', 'workerId', 'access'].includes(key))) return EINVAL;
   if (o.workerId !== undefined && !chips.includes(asU32(o.workerId) as number)) return EINVAL;
   const flags = asU32(op.flags ?? 0);
   if (flags !== 0) return EINVAL;

@@ -34,6 +34,8 @@ export class DirectEndpoint implements Endpoint {
   readonly workerId: number;
   private readonly context: DeviceContext;
   private readonly direct = new Set<number>();
+  /** Direct waits in progress: shutdown lets them settle, so no sleep outlives the mappings' release. */
+  private readonly waits = new Set<Promise<void>>();
   private lostError: Error | undefined;
   /** Why regions of this chip cannot be direct, once known (then they are all proxied). */
   private unavailable: string | undefined;
@@ -142,11 +144,15 @@ export class DirectEndpoint implements Endpoint {
 
   async wait(handle: number, signalId: number, target: number, timeoutUs: number): Promise<void> {
     if (!this.direct.has(handle)) return this.chip.wait(handle, signalId, target, timeoutUs);
+    const waiting = this.context.waitAsync(this.live(handle), signalId, target, timeoutUs);
+    this.waits.add(waiting);
     try {
-      await this.context.waitAsync(this.live(handle), signalId, target, timeoutUs);
+      await waiting;
     } catch (error) {
       // The child died while this wait slept: the mapping is gone, and the cause is the child.
       throw this.lostError ?? error;
+    } finally {
+      this.waits.delete(waiting);
     }
   }
 
@@ -161,6 +167,8 @@ export class DirectEndpoint implements Endpoint {
   /** Drops every direct mapping (pending direct waits fail with `EINVAL`), then shuts the child down. */
   async shutdown(): Promise<void> {
     await this.context.destroy().catch(() => undefined);
+    // Woken by the release: each ends within moments (at most one wait slice), mapping and all.
+    await Promise.allSettled([...this.waits]);
     await this.chip.shutdown();
   }
 

@@ -99,7 +99,8 @@ function openObject(shm: ShmModule, pid: number, terms: ShareTerms, reply: Share
 /**
  * Maps a chip child's region into this process as an allocation the parent's device context
  * drives directly (docs/l3-protocol.md section 10). The descriptor is closed once mapped; the
- * mapping is given back at `release` (pending sleepers are woken first). The region's memory
+ * mapping is given back at `release`, or, when a sleep is still on a pool thread, as soon as
+ * that sleep returns (woken by release, or at its slice's end). The region's memory
  * stays alive while mapped, even if the child dies, and its size is sealed: no access here can
  * fault.
  */
@@ -125,14 +126,17 @@ export function importRegion(shm: ShmModule, pid: number, reply: ShareReply, lay
   const sleepers = new Int32Array(mapping.buffer, mapping.byteOffset + terms.sleepersOffset, 1);
   const words = new Int32Array(bytes.buffer, bytes.byteOffset, layout.totalBytes >>> 2);
   let released = false;
+  // Sleeps of this region on pool threads: one may not be in FUTEX_WAIT yet when release wakes
+  // the word, and unmapping then would leave it asleep on pages nobody wakes until its timeout.
+  let inFlight = 0;
   const wakeAll = (): void => {
     if (Atomics.load(sleepers, 0) === 0) return;
     for (let slot = 0; slot < layout.signalCount; slot++) mapping.futexWake(regionAt + layout.signalOffset + slot * SIGNAL_SLOT_BYTES);
   };
   const settle = (): void => {
     poolSleepers--;
-    // After release this lands in the private pages that replaced the mapping: harmless.
     Atomics.sub(sleepers, 0, 1);
+    if (--inFlight === 0 && released) mapping.unmap();
   };
   return {
     bytes,
@@ -145,6 +149,7 @@ export function importRegion(shm: ShmModule, pid: number, reply: ShareReply, lay
     sleepSignalAsync: (offset: number, observed: number, timeoutMs: number) => {
       if (released || poolSleepers >= MAX_POOL_SLEEPERS) return new Promise<void>((resolve) => setTimeout(resolve, timeoutMs));
       poolSleepers++;
+      inFlight++;
       // Announce, then look: a publisher either sees the count or this look sees its store.
       Atomics.add(sleepers, 0, 1);
       if (Atomics.load(words, offset >>> 2) >>> 0 !== observed) {
@@ -155,9 +160,9 @@ export function importRegion(shm: ShmModule, pid: number, reply: ShareReply, lay
     },
     release: () => {
       released = true;
-      // Wake this process's sleepers (and the device's: they look again) before the range goes.
+      // Wake this process's sleepers (and the device's: they look again); the range goes with the last of them.
       wakeAll();
-      mapping.unmap();
+      if (inFlight === 0) mapping.unmap();
     },
   };
 }
