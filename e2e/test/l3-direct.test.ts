@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { MappedRegion, Worker, createWorker } from '@simpler/region-core';
 import { chipChildPid, processAlive } from './hardening/support/chip-pids';
 import { sleep } from './hardening/support/checks';
+import { buildAscendDouble, haveCompiler } from './support/ascend-double';
 
 // Issue 14: at L3, a simulator region is direct by default: datacopy, notify and wait run in the
 // parent against its own mapping of the chip child's memory. These tests hold the parent to the
@@ -141,5 +142,33 @@ describe('a direct region whose chip child dies', () => {
       await worker.close();
     }
     expect(regionMappings()).toEqual([]);
+  });
+});
+
+describe('regions of backends that cannot share their memory stay proxied at L3', () => {
+  it("the simulator with SharedArrayBuffer memory: proxied by default, access 'direct' is ENOTSUP naming why", async () => {
+    const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', backendOptions: { memory: 'sab' }, deviceIds: [0], childStderr: 'pipe' });
+    try {
+      const region = await worker.openMappedRegion(64, { signalCount: 1 });
+      expect(region.access).toBe('proxied');
+      await expect(worker.openMappedRegion(64, { access: 'direct' })).rejects.toMatchObject({ code: 'ENOTSUP', message: expect.stringContaining('cannot be shared') });
+      await worker.mappedRegionNotify(region, 0, 2);
+      await worker.mappedRegionWait(region, 0, 2, 0);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  (haveCompiler() ? it : it.skip)('Ascend (through the C driver double): proxied, and its bytes still travel', async () => {
+    const worker = await createWorker({ level: 3, backend: '@simpler/hal-ascend', backendOptions: buildAscendDouble({}), deviceIds: [0], childStderr: 'pipe' });
+    try {
+      const region = await worker.openMappedRegion(256, { signalCount: 1 });
+      expect(region.access).toBe('proxied');
+      await worker.mappedRegionDatacopyH2Region(region, 8, Buffer.from('ascend'));
+      expect(Buffer.from(await worker.mappedRegionDatacopyRegion2H(region, 8, 6)).toString()).toBe('ascend');
+      await expect(worker.openMappedRegion(64, { access: 'direct' })).rejects.toMatchObject({ code: 'ENOTSUP' });
+    } finally {
+      await worker.close();
+    }
   });
 });
