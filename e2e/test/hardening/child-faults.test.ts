@@ -31,7 +31,8 @@ const cases: [string, Setup][] = [
   [
     'datacopy h2region with a big payload',
     async (w) => {
-      const r = await w.openMappedRegion(BIG, { workerId: 1 });
+      // Proxied: a direct copy runs in the parent, over memory that outlives the child.
+      const r = await w.openMappedRegion(BIG, { workerId: 1, access: 'proxied' });
       const payload = Buffer.alloc(BIG, 0x3c);
       return { start: () => w.mappedRegionDatacopyH2Region(r, 0, payload), killAfterMs: 15 };
     },
@@ -39,7 +40,7 @@ const cases: [string, Setup][] = [
   [
     'datacopy region2h with a big payload',
     async (w) => {
-      const r = await w.openMappedRegion(BIG, { workerId: 1 });
+      const r = await w.openMappedRegion(BIG, { workerId: 1, access: 'proxied' });
       return { start: () => w.mappedRegionDatacopyRegion2H(r, 0, BIG), killAfterMs: 15 };
     },
   ],
