@@ -31,8 +31,7 @@ const cases: [string, Setup][] = [
   [
     'datacopy h2region with a big payload',
     async (w) => {
-      // Proxied: a direct copy runs in the parent, over memory that outlives the child.
-      const r = await w.openMappedRegion(BIG, { workerId: 1, access: 'proxied' });
+      const r = await w.openMappedRegion(BIG, { workerId: 1 });
       const payload = Buffer.alloc(BIG, 0x3c);
       return { start: () => w.mappedRegionDatacopyH2Region(r, 0, payload), killAfterMs: 15 };
     },
@@ -40,7 +39,7 @@ const cases: [string, Setup][] = [
   [
     'datacopy region2h with a big payload',
     async (w) => {
-      const r = await w.openMappedRegion(BIG, { workerId: 1, access: 'proxied' });
+      const r = await w.openMappedRegion(BIG, { workerId: 1 });
       return { start: () => w.mappedRegionDatacopyRegion2H(r, 0, BIG), killAfterMs: 15 };
     },
   ],
