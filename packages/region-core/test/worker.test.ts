@@ -66,9 +66,6 @@ class SpyEndpoint implements Endpoint {
     this.log('shutdown');
     return this.inner.shutdown();
   }
-  accessOf(): ReturnType<Endpoint['accessOf']> {
-    return this.inner.accessOf();
-  }
 }
 
 /** A Uint8Array whose own byteLength getter claims `claimed`. */
@@ -248,7 +245,7 @@ describe('Worker argument and ownership rules (checked before any request is sen
     const error = (await rejection(worker.mappedRegionNotify(region, 0, 1, { wrokerId: 1 } as never))) as Error;
     expect(error.message).toMatch(/unknown option "wrokerId"; known options: workerId$/);
     const open = (await rejection(worker.openMappedRegion(16, { signals: 2 } as never))) as Error;
-    expect(open.message).toBe('openMappedRegion options: unknown option "signals"; known options: signalCount, flags, workerId, access');
+    expect(open.message).toBe('openMappedRegion options: unknown option "signals"; known options: signalCount, flags, workerId');
   });
 
   it('a workerId is a u32 compared by value: 1n names the same chip as 1, at every call', async () => {
