@@ -5,7 +5,7 @@ import { expectNoHostAddress } from './support/checks';
 import { RawShmChipChild, WINDOW_DATA } from './support/raw-shm-chip-child';
 
 const ERRNOS = new Set([0, -22, -11, -12, -5, -95]);
-const COMMANDS = [12, 13, 14, 15, 16, 17, 18, 32, 33];
+const COMMANDS = [12, 13, 14, 15, 16, 17, 18, 32, 33, 34];
 const DATA_BYTES = 4096 * 8;
 const CHUNK = 4096;
 const decoder = new TextDecoder('utf-8', { fatal: true });
