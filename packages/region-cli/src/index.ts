@@ -9,7 +9,9 @@ export { roundtripReport, DEFAULT_ROUNDTRIP_TIMEOUT_US } from './commands/roundt
 export type { RoundtripReport } from './commands/roundtrip';
 export { renderBenchTable } from './commands/bench';
 export { nextStepFor, KNOWN_BACKENDS } from './commands/doctor';
-export type { InspectReport } from './commands/inspect';
+export type { InspectReport, InspectHeader, InspectLayout } from './commands/inspect';
+export { probeL3Access } from './backend/probe-l3-access';
+export type { L3AccessProbe } from './backend/probe-l3-access';
 export { selectBackend, resolveBackendModule, DEFAULT_BACKEND, CONFIG_FILE_NAME } from './backend/select-backend';
 export type { CliBackendChoice, BackendSource, BackendFlags, ResolvedBackendModule } from './backend/select-backend';
 export { openBackend, backendSpecifier } from './backend/open-backend';
