@@ -131,27 +131,31 @@ export async function runL3Bench(options: L3BenchOptions = {}): Promise<BenchRep
   const base = await measureBaselines(budget, shmSupported && transports.includes('shm'), step);
   const direct = await measureDirect(transports[0]!, budget, step);
   const rows: BenchRow[] = directRows(direct);
-  const throughput: Record<string, ThroughputPoint[]> = {};
-  const pingPong: Record<string, Float64Array> = {};
-  if (direct.direct) {
-    throughput['L3 direct h2region'] = direct.direct.copies.map((c) => ({ bytes: c.bytes, value: gb(c.bytes, c.inMs) }));
-    throughput['L3 direct region2h'] = direct.direct.copies.map((c) => ({ bytes: c.bytes, value: gb(c.bytes, c.outMs) }));
-    pingPong['L3 notify (direct)'] = direct.direct.notify;
-  }
-  pingPong['L2 notify (Worker API)'] = direct.l2.notify;
+  const d = direct.direct;
+  const proxied = [];
   for (const t of transports) {
     const f = await measureTransport(t, budget, step);
     rows.push(...transportRows(t, f, base, direct.l2.iteration));
-    throughput[`L3 ${t} h2region (proxied)`] = f.copies.map((c) => ({ bytes: c.bytes, value: gb(c.bytes, c.inMs) }));
-    throughput[`L3 ${t} region2h (proxied)`] = f.copies.map((c) => ({ bytes: c.bytes, value: gb(c.bytes, c.outMs) }));
-    pingPong[`L3 notify (${t}, proxied)`] = f.notify;
-    pingPong[`L3 round trip (${t}, proxied)`] = f.iteration;
+    proxied.push({ t, f });
   }
+  // Series in reading order: level 2, then direct, then proxied per transport (dashed in the chart).
+  const throughput: Record<string, ThroughputPoint[]> = {};
+  const point = (bytes: number, ms: number): ThroughputPoint => ({ bytes, value: gb(bytes, ms) });
+  if (d) throughput['L3 direct h2region'] = d.copies.map((c) => point(c.bytes, c.inMs));
+  if (d) throughput['L3 direct region2h'] = d.copies.map((c) => point(c.bytes, c.outMs));
+  for (const { t, f } of proxied) {
+    throughput[`L3 ${t} h2region (proxied)`] = f.copies.map((c) => point(c.bytes, c.inMs));
+    throughput[`L3 ${t} region2h (proxied)`] = f.copies.map((c) => point(c.bytes, c.outMs));
+  }
+  const pingPong: Record<string, Float64Array> = { 'L2 notify (Worker API)': direct.l2.notify };
+  if (d) pingPong['L3 notify (direct)'] = d.notify;
+  for (const { t, f } of proxied) pingPong[`L3 notify (${t}, proxied)`] = f.notify;
   if (base.shm) pingPong['raw shm spin, 2 processes'] = base.shm;
   pingPong['raw pipe ping-pong'] = base.pipe;
-  if (direct.direct) pingPong['L3 round trip (direct)'] = direct.direct.iteration;
   pingPong['L2 round trip'] = direct.l2.iteration;
-  if (direct.direct) pingPong['L3 wake-up (direct)'] = direct.direct.wake;
+  if (d) pingPong['L3 round trip (direct)'] = d.iteration;
+  for (const { t, f } of proxied) pingPong[`L3 round trip (${t}, proxied)`] = f.iteration;
   pingPong['L2 wake-up'] = direct.l2.wake;
+  if (d) pingPong['L3 wake-up (direct)'] = d.wake;
   return { rows, throughput, pingPong, ...(direct.unavailable ? { notes: [`L3 direct regions were not measured: ${direct.unavailable}`] } : {}) };
 }

@@ -16,9 +16,9 @@ export interface ChartData {
   readonly rows?: readonly BenchRow[];
 }
 
-const W = 960;
+const W = 1000;
 const PANEL_H = 360;
-const M = { left: 72, right: 200, top: 56, bottom: 52 };
+const M = { left: 72, right: 240, top: 56, bottom: 52 };
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#ad494a'];
 const GOAL_ROW_H = 26;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"';
