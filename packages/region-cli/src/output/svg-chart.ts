@@ -32,6 +32,11 @@ function fmt(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
+/** Tick labels of a log time axis: `20k` rather than `20000`, so neighbouring decades do not collide. */
+function fmtTime(n: number): string {
+  return n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : fmt(n);
+}
+
 /** "Nice" linear ticks from 0 to at least `max`. */
 function linearTicks(max: number): number[] {
   const raw = max / 5 || 1;
@@ -131,7 +136,7 @@ function latencyPanel(y0: number, data: ChartData['pingPong'], names: readonly s
     out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(f).toFixed(1)}" y2="${y(f).toFixed(1)}" stroke="#e3e3e3"/>`);
     out.push(`<text x="${M.left - 8}" y="${(y(f) + 4).toFixed(1)}" font-size="11" text-anchor="end" ${FONT}>${f}</text>`);
   }
-  for (const t of ticks) out.push(`<text x="${x(t).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle" ${FONT}>${fmt(t)}</text>`);
+  for (const t of ticks) out.push(`<text x="${x(t).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle" ${FONT}>${fmtTime(t)}</text>`);
   sorted.forEach((s, i) => {
     const colour = PALETTE[i % PALETTE.length];
     // An empirical CDF, thinned to at most ~300 vertices per series.
