@@ -132,7 +132,7 @@ export async function runL3Bench(options: L3BenchOptions = {}): Promise<BenchRep
   const direct = await measureDirect(transports[0]!, budget, step);
   const rows: BenchRow[] = directRows(direct);
   const d = direct.direct;
-  const proxied = [];
+  const proxied: { t: L3Transport; f: TransportFigures }[] = [];
   for (const t of transports) {
     const f = await measureTransport(t, budget, step);
     rows.push(...transportRows(t, f, base, direct.l2.iteration));
