@@ -7,7 +7,18 @@ interface BenchJson {
   results: { name: string; value: number; unit: string; baseline: number; ratio: number }[];
 }
 
-/** The L3 figures, for each transport. */
+/** The L3 direct figures (issue 14), each beside its L2 counterpart or Buffer.copy. */
+const DIRECT_REQUIRED = [
+  'l3.direct.notify.p50',
+  'l3.direct.notify.p99',
+  'l3.direct.round-trip.p50',
+  'l3.direct.datacopy.h2region.16MiB',
+  'l3.direct.datacopy.region2h.16MiB',
+  'l3.direct.wake.p50',
+  'l3.direct.wake.p99',
+];
+
+/** The proxied L3 figures, for each transport. */
 const L3_REQUIRED = ['shm', 'pipe'].flatMap((t) => [
   `l3.${t}.notify.p50`,
   `l3.${t}.notify.p99`,
@@ -78,7 +89,10 @@ describe('simpler-region bench', () => {
       expect(row.baseline).toBeGreaterThan(0);
       expect(Math.abs(row.ratio - row.value / row.baseline) / row.ratio).toBeLessThan(0.01);
     }
-    expect(report.results.map((x) => x.name)).toEqual(expect.arrayContaining([...REQUIRED, ...L3_REQUIRED]));
+    expect(report.results.map((x) => x.name)).toEqual(expect.arrayContaining([...REQUIRED, ...DIRECT_REQUIRED, ...L3_REQUIRED]));
+    const row = (name: string): BenchJson['results'][number] => report.results.find((x) => x.name === name)!;
+    expect(row('l3.direct.wake.p50').unit).toBe('us');
+    expect(row('l3.direct.datacopy.region2h.16MiB').unit).toBe('GB/s');
     expect(report.results.find((x) => x.name === 'l3.shm.notify.p50')!.unit).toBe('us');
     expect(report.results.find((x) => x.name === 'l3.shm.datacopy.pair.16MiB')!.unit).toBe('GB/s');
     expect(report.results.find((x) => x.name === 'l2.datacopy.h2region.1MiB')!.unit).toBe('GB/s');
@@ -90,6 +104,11 @@ describe('simpler-region bench', () => {
     const points = elements(svg, 'circle').filter((c) => c['class'] === 'point');
     const series = new Set(points.map((p) => p['data-series']));
     expect(series).toEqual(new Set(['L2 h2region', 'L2 region2h', 'Buffer.copy', ...[...series].filter((s) => s!.startsWith('L3'))]));
+    // Direct beside proxied: solid lines for direct, dashed for each transport's proxied regions.
+    expect([...series]).toEqual(expect.arrayContaining(['L3 direct h2region', 'L3 direct region2h', 'L3 shm h2region (proxied)', 'L3 pipe region2h (proxied)']));
+    const lines = elements(svg, 'polyline');
+    expect(lines.filter((l) => l['data-series']?.includes('proxied')).every((l) => l['stroke-dasharray'] !== undefined)).toBe(true);
+    expect(lines.filter((l) => l['data-series']?.includes('direct')).every((l) => l['stroke-dasharray'] === undefined)).toBe(true);
     for (const s of ['L2 h2region', 'Buffer.copy']) {
       const sizes = points.filter((p) => p['data-series'] === s).map((p) => Number(p['data-bytes']));
       expect(sizes).toEqual(expect.arrayContaining([4096, 65536, 1048576, 16777216]));
@@ -100,11 +119,38 @@ describe('simpler-region bench', () => {
     }
     const cdfs = elements(svg, 'polyline').filter((p) => p['class'] === 'cdf');
     expect(cdfs.map((c) => c['data-series'])).toEqual(
-      expect.arrayContaining(['raw SAB spin', 'L2 context (waitSync)', 'L2 Worker (async)', 'L3 notify (shm)', 'L3 notify (pipe)', 'raw shm spin, 2 processes', 'raw pipe ping-pong', 'L3 round trip (shm)', 'L2 round trip']),
+      expect.arrayContaining([
+        'raw SAB spin',
+        'L2 context (waitSync)',
+        'L2 Worker (async)',
+        'L2 notify (Worker API)',
+        'L3 notify (direct)',
+        'L3 notify (shm, proxied)',
+        'L3 notify (pipe, proxied)',
+        'raw shm spin, 2 processes',
+        'raw pipe ping-pong',
+        'L3 round trip (direct)',
+        'L3 round trip (shm, proxied)',
+        'L2 round trip',
+        'L3 wake-up (direct)',
+        'L2 wake-up',
+      ]),
     );
     // Every figure with a goal is drawn as a ratio bar beside its goal.
     const bars = elements(svg, 'rect').filter((b) => b['class'] === 'goal');
-    expect(bars.map((b) => b['data-name'])).toEqual(expect.arrayContaining(['l3.shm.notify.p50', 'l3.shm.datacopy.pair.16MiB', 'l3.shm.round-trip.p50', 'l2.ping-pong.context.p50']));
+    expect(bars.map((b) => b['data-name'])).toEqual(
+      expect.arrayContaining([
+        'l3.shm.notify.p50',
+        'l3.shm.datacopy.pair.16MiB',
+        'l3.shm.round-trip.p50',
+        'l2.ping-pong.context.p50',
+        'l3.direct.notify.p50',
+        'l3.direct.round-trip.p50',
+        'l3.direct.datacopy.h2region.16MiB',
+        'l3.direct.datacopy.region2h.16MiB',
+        'l3.direct.wake.p50',
+      ]),
+    );
     for (const b of bars) expect(['true', 'false']).toContain(b['data-met']);
     expect(svg).not.toMatch(/NaN|Infinity|undefined/);
   });
@@ -119,12 +165,12 @@ describe('simpler-region bench', () => {
     expect(r.stdout).not.toContain('\u001b[');
   });
 
-  it('--level 3 --transport pipe measures only that transport', () => {
+  it('--level 3 --transport pipe measures only that transport, with direct regions over it', () => {
     const r = runCli(['bench', '--quick', '--json', '--level', '3', '--transport', 'pipe'], { timeoutMs: 120_000 });
     expect(r.status).toBe(0);
     const names = (JSON.parse(r.stdout) as BenchJson).results.map((x) => x.name);
-    expect(names).toContain('l3.pipe.notify.p50');
-    expect(names.filter((n) => !n.startsWith('l3.pipe.'))).toEqual([]);
+    expect(names).toEqual(expect.arrayContaining(['l3.pipe.notify.p50', ...DIRECT_REQUIRED]));
+    expect(names.filter((n) => !n.startsWith('l3.pipe.') && !n.startsWith('l3.direct.'))).toEqual([]);
   });
 
   it('rejects --transport with --level 2, and an unknown transport (exit 2)', () => {

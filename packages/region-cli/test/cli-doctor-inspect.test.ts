@@ -12,6 +12,21 @@ describe('simpler-region doctor', () => {
     expect(r.stdout).toMatch(/Selected\s+@simpler\/hal-sim\s+\(default: /);
     expect(r.stdout).toMatch(/Self-test 20\/20 round trips verified/);
     expect(r.stdout).toMatch(/OK\s+@simpler\/hal-sim can open a region/);
+    expect(r.stdout).toMatch(/L3 access direct: the parent maps level-3 regions/);
+  });
+
+  it('says level-3 regions are proxied, and why, for simulator memory that cannot be shared (exit 0)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simpler-cli-doctor-'));
+    try {
+      const config = path.join(dir, 'sab.json');
+      fs.writeFileSync(config, JSON.stringify({ backend: '@simpler/hal-sim', backendOptions: { memory: 'sab' } }));
+      const r = runCli(['doctor', '--config', config], { cwd: dir });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/L3 access proxied: @simpler\/hal-sim: the memory of region \d+ cannot be shared with another process; every datacopy, notify and wait is a request to the chip child/);
+      expect(r.stdout).not.toMatch(/access 'direct' is not available/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 1 with the stub, naming ENOTSUP and the next step', () => {
@@ -72,6 +87,64 @@ describe('simpler-region inspect', () => {
     expect(report.data).toEqual({ offset: 0, length: 100, hex: '00000000deadbeef' + '00'.repeat(92) });
     expect(report.deviceDataPtr).toMatch(/^0x[0-9a-f]+$/);
     expect(BigInt(report.deviceDataPtr) - BigInt(report.deviceSignalPtr)).toBe(192n);
+    expect(report).toMatchObject({ level: 2, access: 'direct' });
+    expect(report.layout).toBeUndefined();
+  });
+
+  it.each([
+    [[], 'direct', 'shm'],
+    [['--access', 'proxied', '--transport', 'pipe'], 'proxied', 'pipe'],
+    [['--access', 'direct', '--transport', 'pipe'], 'direct', 'pipe'],
+  ])('--level 3 %j: a chip child owns the region; access %s over %s, signals found by probes', (extra, access, transport) => {
+    const r = runCli(['inspect', '--level', '3', '--json', '--data-bytes', '100', '--signal-count', '3', '--write-hex', 'deadbeef', '--offset', '4', '--notify', '0:7', '--notify', '2:4294967295', ...extra]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ backend: '@simpler/hal-sim', platform: 'a2a3sim', level: 3, transport, access });
+    expect(report.header).toBeUndefined();
+    expect(report.layout).toEqual({ signalCount: 3, signalOffset: 64, dataOffset: 256, dataBytes: 100, totalBytes: 384 });
+    expect(report.signals).toEqual([7, 0, 4294967295]);
+    expect(report.data).toEqual({ offset: 0, length: 100, hex: '00000000deadbeef' + '00'.repeat(92) });
+    expect(BigInt(report.deviceDataPtr) - BigInt(report.deviceSignalPtr)).toBe(192n);
+  });
+
+  it('--level 3 prints the access mode and the computed layout', () => {
+    const r = runCli(['inspect', '--level', '3', '--notify', '1:5', '--max-bytes', '16']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^region on @simpler\/hal-sim \(a2a3sim\), device 0, level 3 \((shm|pipe)\)\naccess: direct  \(/);
+    expect(r.stdout).toMatch(/layout \(computed from the region info/);
+    expect(r.stdout).toMatch(/\[1\]\s+5/);
+    expect(r.stdout).not.toContain('magic');
+  });
+
+  it('level 2 prints access: direct', () => {
+    const r = runCli(['inspect', '--max-bytes', '0']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^region on .*, level 2\naccess: direct  \(/);
+  });
+
+  it('--level 3 --access direct is ENOTSUP where the backend cannot share its memory (exit 1)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simpler-cli-inspect-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'simpler-region.config.json'), JSON.stringify({ backend: '@simpler/hal-sim', backendOptions: { memory: 'sab' } }));
+      const forced = runCli(['inspect', '--level', '3', '--access', 'direct'], { cwd: dir });
+      expect(forced.status).toBe(1);
+      expect(forced.stderr).toMatch(/^simpler-region: ENOTSUP: worker 0: access 'direct' is not available: .*cannot be shared/);
+      const fallback = runCli(['inspect', '--level', '3', '--json', '--max-bytes', '0'], { cwd: dir });
+      expect(fallback.status).toBe(0);
+      expect(JSON.parse(fallback.stdout).access).toBe('proxied');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--level 3: a decreasing notify is EINVAL and the stub is ENOTSUP (exit 1)', () => {
+    const decreasing = runCli(['inspect', '--level', '3', '--notify', '0:5', '--notify', '0:4']);
+    expect(decreasing.status).toBe(1);
+    expect(decreasing.stderr).toMatch(/^simpler-region: EINVAL: .*monotonic/);
+    const stub = runCli(['inspect', '--level', '3', '--backend', '@simpler/hal-stub']);
+    expect(stub.status).toBe(1);
+    expect(stub.stderr).toMatch(/^simpler-region: ENOTSUP: /);
   });
 
   it('writes a file and prints a readable hex view', () => {
@@ -96,6 +169,10 @@ describe('simpler-region inspect', () => {
     [['--notify', '0'], '--notify'],
     [['--write-hex', '0000', '--offset', '4095'], '--offset'],
     [['--write-file', '/nonexistent/file'], '--write-file'],
+    [['--access', 'proxied'], '--access proxied'],
+    [['--level', '3', '--access', 'remote'], '--access'],
+    [['--transport', 'pipe'], '--transport'],
+    [['--level', '4'], '--level'],
   ])('usage error %j exits 2 naming %s', (args, flag) => {
     expectUsageError(runCli(['inspect', ...args]), flag);
   });

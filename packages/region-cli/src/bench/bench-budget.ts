@@ -16,6 +16,8 @@ export interface BenchBudget {
   readonly l3CopyIters: number;
   /** L3 (and its L2 baseline): measured round-trip iterations of 64 B h2region + notify + launch + wait + region2h. */
   readonly l3IterationRounds: number;
+  /** L3 direct (and its L2 baseline): measured device → host wake-ups (each costs about 2.5 ms of device idling). */
+  readonly l3WakeSamples: number;
 }
 
 const KiB = 1024;
@@ -25,7 +27,7 @@ const MiB = 1024 * KiB;
 export const REQUIRED_SIZES: readonly number[] = [64 * KiB, MiB, 16 * MiB];
 
 /** `bench --quick`: a few seconds, for tests and a first look. */
-export const QUICK_BUDGET: BenchBudget = { trials: 3, minTrialMs: 12, sizes: [4 * KiB, ...REQUIRED_SIZES], pingPongRounds: 400, pingPongWarmup: 100, l3ControlRounds: 300, l3CopyIters: 3, l3IterationRounds: 100 };
+export const QUICK_BUDGET: BenchBudget = { trials: 3, minTrialMs: 12, sizes: [4 * KiB, ...REQUIRED_SIZES], pingPongRounds: 400, pingPongWarmup: 100, l3ControlRounds: 300, l3CopyIters: 3, l3IterationRounds: 100, l3WakeSamples: 60 };
 
 /** The full benchmark (what docs/performance.md reports). */
 export const FULL_BUDGET: BenchBudget = {
@@ -37,6 +39,7 @@ export const FULL_BUDGET: BenchBudget = {
   l3ControlRounds: 20_000,
   l3CopyIters: 40,
   l3IterationRounds: 5_000,
+  l3WakeSamples: 1_000,
 };
 
 /** `65536` → `64KiB`, for result names and chart labels. */

@@ -34,6 +34,8 @@ export interface BenchReport {
   readonly throughput: Record<string, ThroughputPoint[]>;
   /** Ping-pong round-trip latencies in microseconds, by series name. */
   readonly pingPong: Record<string, Float64Array>;
+  /** What the run could not measure here, and why (printed under the table, not in the JSON). */
+  readonly notes?: string[];
 }
 
 /** True when a row meets its goal (rows without one always do). */

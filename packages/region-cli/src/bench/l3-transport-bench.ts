@@ -1,5 +1,5 @@
 import { BACKEND_NAME as SIM_BACKEND } from '@simpler/hal-sim';
-import { L3Transport, Worker, createWorker } from '@simpler/region-core';
+import { L3Transport, RegionAccess, Worker, createWorker } from '@simpler/region-core';
 import { BenchBudget, REQUIRED_SIZES } from './bench-budget';
 import { median } from './measure';
 import { RoundtripWorker } from '../roundtrip/roundtrip-worker';
@@ -11,7 +11,7 @@ export const ITERATION_BYTES = 64;
 export const PAIR_BYTES = 16 << 20;
 const TIMEOUT_US = 10_000_000;
 
-/** What one transport measured. */
+/** What one transport measured (proxied regions: every call is a request to the chip child). */
 export interface TransportFigures {
   /** Round trip of one `mappedRegionNotify` through the Worker API, µs per sample. */
   readonly notify: Float64Array;
@@ -23,8 +23,9 @@ export interface TransportFigures {
   readonly copies: readonly { readonly bytes: number; readonly inMs: number; readonly outMs: number }[];
 }
 
-async function notifyRoundTrips(worker: Worker, rounds: number, warmup: number): Promise<Float64Array> {
-  const region = await worker.openMappedRegion(4096, { signalCount: 1 });
+/** `mappedRegionNotify` times through the Worker API (any level), µs per sample, after `warmup` unmeasured ones. */
+export async function notifyLatencies(worker: Worker, rounds: number, warmup: number, access?: RegionAccess): Promise<Float64Array> {
+  const region = await worker.openMappedRegion(4096, { signalCount: 1, ...(access ? { access } : {}) });
   let v = 0;
   for (let i = 0; i < warmup; i++) await worker.mappedRegionNotify(region, 0, ++v);
   const out = new Float64Array(rounds);
@@ -50,14 +51,22 @@ export async function medianMs(iters: number, copy: () => Promise<unknown> | unk
 }
 
 /** The round-trip iteration of spec section 11 with 64-byte payloads, on any worker; µs per iteration. */
-export async function iterationLatencies(worker: Worker, iters: number): Promise<Float64Array> {
-  const [result] = await runRoundtrip({ worker: worker as unknown as RoundtripWorker<unknown>, deviceIds: [0], iters, bytesPerDirection: ITERATION_BYTES, timeoutUs: TIMEOUT_US });
+export async function iterationLatencies(worker: Worker, iters: number, access?: RegionAccess): Promise<Float64Array> {
+  const [result] = await runRoundtrip({
+    worker: worker as unknown as RoundtripWorker<unknown>,
+    deviceIds: [worker.workerIds[0]!],
+    iters,
+    bytesPerDirection: ITERATION_BYTES,
+    timeoutUs: TIMEOUT_US,
+    ...(access ? { access } : {}),
+  });
   if (result!.mismatch) throw new Error(`round-trip benchmark: ${result!.mismatch}`);
   return result!.latenciesUs;
 }
 
 /**
- * Every L3 figure of one transport through the public Worker API, one simulator chip child:
+ * Every proxied L3 figure of one transport through the public Worker API, one simulator chip
+ * child, regions opened with `access: 'proxied'` (so each call is a request to the child):
  * notify round trips, the round-trip iteration, datacopy at each required size (region2h into a
  * reused buffer, like the baseline: a fresh 16 MiB buffer per call would measure page faults), and
  * the 16 MiB h2region + region2h pair. Calls `onStep` after each part.
@@ -66,12 +75,12 @@ export async function measureTransport(transport: L3Transport, budget: BenchBudg
   const worker = await createWorker({ level: 3, backend: require.resolve(SIM_BACKEND), deviceIds: [0], transport });
   try {
     const warmup = Math.min(2000, Math.max(50, budget.l3ControlRounds >> 3));
-    const notify = await notifyRoundTrips(worker, budget.l3ControlRounds, warmup);
-    onStep(`L3 ${transport} round-trip iterations`);
-    const iteration = await iterationLatencies(worker, budget.l3IterationRounds);
-    onStep(`L3 ${transport} datacopy`);
+    const notify = await notifyLatencies(worker, budget.l3ControlRounds, warmup, 'proxied');
+    onStep(`L3 ${transport} proxied round-trip iterations`);
+    const iteration = await iterationLatencies(worker, budget.l3IterationRounds, 'proxied');
+    onStep(`L3 ${transport} proxied datacopy`);
     const maxSize = Math.max(...REQUIRED_SIZES, PAIR_BYTES);
-    const region = await worker.openMappedRegion(maxSize, { signalCount: 1 });
+    const region = await worker.openMappedRegion(maxSize, { signalCount: 1, access: 'proxied' });
     const src = Buffer.alloc(maxSize, 0x5a);
     const dst = Buffer.alloc(maxSize);
     const copies: { bytes: number; inMs: number; outMs: number }[] = [];

@@ -23,11 +23,12 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const l2 = levels.includes(2) ? l2BenchSteps(budget) : 0;
   const transports = options.transports ?? defaultBenchTransports();
   const total = l2 + (levels.includes(3) ? l3BenchSteps(budget, transports) : 0);
-  const merged: BenchReport = { rows: [], throughput: {}, pingPong: {} };
+  const merged: BenchReport = { rows: [], throughput: {}, pingPong: {}, notes: [] };
   const add = (r: BenchReport): void => {
     merged.rows.push(...r.rows);
     Object.assign(merged.throughput, r.throughput);
     Object.assign(merged.pingPong, r.pingPong);
+    merged.notes!.push(...(r.notes ?? []));
   };
   if (levels.includes(2)) add(await runL2Bench({ budget, onProgress: (done, _t, label) => options.onProgress?.(done, total, label) }));
   if (levels.includes(3)) add(await runL3Bench({ budget, transports, onProgress: (done, _t, label) => options.onProgress?.(l2 + done, total, label) }));

@@ -51,7 +51,11 @@ export function registerBenchCommand(program: Command, ctx: CommandContext): voi
     .option('--svg <file>', 'also write an SVG chart: throughput against size, ping-pong latency distribution')
     .option('--quick', 'a short run (a few seconds) with fewer sizes and round trips')
     .addOption(new Option('--level <level>', 'run only the L2 or only the L3 benchmark (default: both)').argParser(integerOption(2, 3)))
-    .addOption(new Option('--transport <transport>', 'L3: measure only this transport (default: shm and pipe, or pipe where shared memory is unavailable)').choices([...L3_TRANSPORTS]))
+    .addOption(
+      new Option('--transport <transport>', 'L3: measure only this transport, for proxied and direct regions (default: shm and pipe, or pipe where shared memory is unavailable; direct over the first)').choices([
+        ...L3_TRANSPORTS,
+      ]),
+    )
     .addHelpText('after', '\nRatios are value/baseline: for throughput higher is better, for times lower is better.\nThe same code runs as `node tools/bench.js` from the repository.')
     .action(async (flags: BenchFlags) => {
       const { io } = ctx;
@@ -85,7 +89,12 @@ export function registerBenchCommand(program: Command, ctx: CommandContext): voi
           throw new BackendError(`cannot write --svg ${file}: ${(e as Error).message}`);
         }
       }
-      if (flags.json) io.out(JSON.stringify({ results: report.rows.map(resultOf) }) + '\n');
-      else io.out(renderBenchTable(report, colourFor(io)) + (flags.svg !== undefined ? `chart written to ${flags.svg}\n` : ''));
+      const notes = (report.notes ?? []).map((n) => `note: ${n}\n`).join('');
+      if (flags.json) {
+        io.out(JSON.stringify({ results: report.rows.map(resultOf) }) + '\n');
+        if (notes) io.err(notes);
+      } else {
+        io.out(renderBenchTable(report, colourFor(io)) + notes + (flags.svg !== undefined ? `chart written to ${flags.svg}\n` : ''));
+      }
     });
 }

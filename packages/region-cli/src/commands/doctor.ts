@@ -6,6 +6,7 @@ import { CommandContext } from '../command-context';
 import { addBackendFlags } from '../backend/backend-flags';
 import { CliBackendChoice, resolveBackendModule, selectBackend } from '../backend/select-backend';
 import { openBackend } from '../backend/open-backend';
+import { probeL3Access } from '../backend/probe-l3-access';
 import { Colour, colourFor } from '../output/colour';
 import { runRoundtrip } from '../roundtrip/run-roundtrip';
 import { RoundtripWorker } from '../roundtrip/roundtrip-worker';
@@ -86,9 +87,30 @@ async function simSelfTest(choice: CliBackendChoice, ctx: CommandContext): Promi
   }
 }
 
+/**
+ * The `L3 access` line: whether a level-3 region of this backend is direct (the parent maps it) or
+ * proxied, and why. Informational: a level-3 failure here does not change doctor's exit status.
+ */
+async function l3AccessLine(choice: CliBackendChoice, ctx: CommandContext, c: Colour): Promise<string> {
+  const label = c.bold('L3 access');
+  try {
+    const p = await probeL3Access(choice, ctx.io);
+    if (p.access === 'direct') {
+      return `${label} ${c.green('direct')}: the parent maps level-3 regions; datacopy, notify and wait need no request to the chip child (transport ${p.transport})\n`;
+    }
+    return `${label} ${c.yellow('proxied')}: ${p.reason}; every datacopy, notify and wait is a request to the chip child (transport ${p.transport})\n`;
+  } catch (e) {
+    if (ctx.verbose && e instanceof Error && e.stack) ctx.io.err(`${e.stack}\n`);
+    const code = isRegionError(e) ? `${e.code}: ` : '';
+    return `${label} ${c.yellow('unknown')}: could not open a region at level 3 (${code}${e instanceof Error ? e.message : String(e)})\n`;
+  }
+}
+
 /** Adds `doctor`: which backends resolve, which is selected and why, and whether it can open a region. */
 export function registerDoctorCommand(program: Command, ctx: CommandContext): void {
-  const cmd = program.command('doctor').description('diagnose the install: which backends resolve, which one is selected and why, and whether it can open a region');
+  const cmd = program
+    .command('doctor')
+    .description('diagnose the install: which backends resolve, which one is selected and why, whether it can open a region, and whether level-3 regions are direct');
   addBackendFlags(cmd)
     .addHelpText('after', '\nExit status: 0 when the selected backend opened a region, 1 otherwise (with the next step to take).')
     .action(async (flags: DoctorFlags) => {
@@ -138,6 +160,7 @@ async function doctor(flags: DoctorFlags, ctx: CommandContext): Promise<number> 
     await canOpenRegion(await openBackend(choice, 0, io.env, io.cwd));
     say(`${c.bold('Region')}    opened and closed a 4096-byte region with 2 signals\n`);
     if (mod['BACKEND_NAME'] === '@simpler/hal-sim') say(`${c.bold('Self-test')} ${await simSelfTest(choice, ctx)}\n`);
+    say(await l3AccessLine(choice, ctx, c));
   } catch (e) {
     if (ctx.verbose && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
     quarantineAfterCheck();

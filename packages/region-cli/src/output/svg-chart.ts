@@ -5,7 +5,10 @@ import { BenchRow, ThroughputPoint, meetsGoal } from '../bench/bench-result';
 export interface ChartData {
   /** Datacopy throughput (GB/s) against size, by series. */
   readonly throughput: Readonly<Record<string, readonly ThroughputPoint[]>>;
-  /** Ping-pong round-trip latencies (us), by series. */
+  /**
+   * Latency samples (us), by series: ping-pongs and notify calls in one panel; series whose name
+   * says `round trip` or `wake` (iterations, device → host wake-ups) in the next.
+   */
   readonly pingPong: Readonly<Record<string, ArrayLike<number>>>;
   /** Subtitle, e.g. the command and date. */
   readonly subtitle?: string;
@@ -13,9 +16,9 @@ export interface ChartData {
   readonly rows?: readonly BenchRow[];
 }
 
-const W = 960;
+const W = 1000;
 const PANEL_H = 360;
-const M = { left: 72, right: 200, top: 56, bottom: 52 };
+const M = { left: 72, right: 240, top: 56, bottom: 52 };
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#ad494a'];
 const GOAL_ROW_H = 26;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"';
@@ -27,6 +30,11 @@ export function xmlEscape(s: string): string {
 
 function fmt(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+/** Tick labels of a log time axis: `20k` rather than `20000`, so neighbouring decades do not collide. */
+function fmtTime(n: number): string {
+  return n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : fmt(n);
 }
 
 /** "Nice" linear ticks from 0 to at least `max`. */
@@ -62,11 +70,16 @@ function frame(y0: number, title: string, xLabel: string, yLabel: string): strin
   ];
 }
 
+/** Proxied L3 series are dashed, so they read as the counterparts of the solid direct ones. */
+function dash(name: string): string {
+  return name.includes('proxied') ? ' stroke-dasharray="6 3"' : '';
+}
+
 function legend(y0: number, names: readonly string[]): string[] {
   const x = W - M.right + 16;
   return names.flatMap((name, i) => [
-    `<rect x="${x}" y="${y0 + M.top + 8 + i * 22}" width="14" height="4" fill="${PALETTE[i % PALETTE.length]}"/>`,
-    `<text x="${x + 20}" y="${y0 + M.top + 14 + i * 22}" font-size="12" ${FONT}>${xmlEscape(name)}</text>`,
+    `<line x1="${x}" x2="${x + 16}" y1="${y0 + M.top + 10 + i * 22}" y2="${y0 + M.top + 10 + i * 22}" stroke="${PALETTE[i % PALETTE.length]}" stroke-width="3"${dash(name)}/>`,
+    `<text x="${x + 22}" y="${y0 + M.top + 14 + i * 22}" font-size="12" ${FONT}>${xmlEscape(name)}</text>`,
   ]);
 }
 
@@ -92,7 +105,7 @@ function throughputPanel(y0: number, data: ChartData['throughput']): string[] {
   names.forEach((name, i) => {
     const colour = PALETTE[i % PALETTE.length];
     const pts = [...data[name]!].sort((a, b) => a.bytes - b.bytes);
-    out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.map((p) => `${x(p.bytes).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ')}"/>`);
+    out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2"${dash(name)} points="${pts.map((p) => `${x(p.bytes).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ')}"/>`);
     for (const p of pts) {
       out.push(
         `<circle class="point" data-series="${xmlEscape(name)}" data-bytes="${p.bytes}" data-value="${p.value}" cx="${x(p.bytes).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="4" fill="${colour}">` +
@@ -103,9 +116,11 @@ function throughputPanel(y0: number, data: ChartData['throughput']): string[] {
   return [...out, ...legend(y0, names)];
 }
 
-function latencyPanel(y0: number, data: ChartData['pingPong']): string[] {
-  const names = Object.keys(data).filter((n) => data[n]!.length > 0);
-  const out = frame(y0, 'Round-trip latency distributions (ping-pongs, L3 requests, round-trip iterations)', 'round-trip time (us, log scale)', 'fraction of round trips at or below');
+/** Series of the second latency panel: whole iterations and wake-ups, slower than single calls. */
+const ITERATION_SERIES = /round trip|wake/;
+
+function latencyPanel(y0: number, data: ChartData['pingPong'], names: readonly string[], title: string): string[] {
+  const out = frame(y0, title, 'time (us, log scale)', 'fraction of samples at or below');
   if (names.length === 0) return out;
   const sorted = names.map((n) => Float64Array.from(data[n]!).sort());
   const lo = Math.max(0.01, Math.min(...sorted.map((s) => s[0]!)));
@@ -121,7 +136,7 @@ function latencyPanel(y0: number, data: ChartData['pingPong']): string[] {
     out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(f).toFixed(1)}" y2="${y(f).toFixed(1)}" stroke="#e3e3e3"/>`);
     out.push(`<text x="${M.left - 8}" y="${(y(f) + 4).toFixed(1)}" font-size="11" text-anchor="end" ${FONT}>${f}</text>`);
   }
-  for (const t of ticks) out.push(`<text x="${x(t).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle" ${FONT}>${fmt(t)}</text>`);
+  for (const t of ticks) out.push(`<text x="${x(t).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle" ${FONT}>${fmtTime(t)}</text>`);
   sorted.forEach((s, i) => {
     const colour = PALETTE[i % PALETTE.length];
     // An empirical CDF, thinned to at most ~300 vertices per series.
@@ -129,7 +144,7 @@ function latencyPanel(y0: number, data: ChartData['pingPong']): string[] {
     const pts: string[] = [];
     for (let k = 0; k < s.length; k += stride) pts.push(`${x(s[k]!).toFixed(1)},${y((k + 1) / s.length).toFixed(1)}`);
     pts.push(`${x(s[s.length - 1]!).toFixed(1)},${y(1).toFixed(1)}`);
-    out.push(`<polyline class="cdf" data-series="${xmlEscape(names[i]!)}" data-samples="${s.length}" fill="none" stroke="${colour}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    out.push(`<polyline class="cdf" data-series="${xmlEscape(names[i]!)}" data-samples="${s.length}" fill="none" stroke="${colour}" stroke-width="2"${dash(names[i]!)} points="${pts.join(' ')}"/>`);
     const p50 = s[Math.ceil(0.5 * s.length) - 1]!;
     out.push(`<circle class="p50" cx="${x(p50).toFixed(1)}" cy="${y(0.5).toFixed(1)}" r="4" fill="${colour}"><title>${xmlEscape(`${names[i]} p50 ${p50.toFixed(3)} us`)}</title></circle>`);
   });
@@ -171,19 +186,27 @@ function goalPanel(y0: number, rows: readonly BenchRow[]): string[] {
 
 /**
  * Renders the benchmark chart as a standalone SVG document: datacopy throughput against size (one
- * line per series, one marked point per size) above the ping-pong and round-trip latency
- * distributions (CDFs), above the figures that have a goal, as ratio bars.
+ * line per series, one marked point per size) above the latency distributions (CDFs) of
+ * ping-pongs and notify calls, then of round-trip iterations and wake-ups, above the figures that
+ * have a goal, as ratio bars.
  */
 export function renderBenchSvg(data: ChartData): string {
   const goals = (data.rows ?? []).filter((r) => r.goal !== undefined);
   const goalsH = goals.length === 0 ? 0 : 46 + goals.length * GOAL_ROW_H + 40;
-  const height = 2 * PANEL_H + 40 + goalsH;
+  const latency = Object.keys(data.pingPong).filter((n) => data.pingPong[n]!.length > 0);
+  const panels = [
+    { title: 'Ping-pongs and notify calls (latency distributions)', names: latency.filter((n) => !ITERATION_SERIES.test(n)) },
+    { title: 'Round-trip iterations and device → host wake-ups (latency distributions)', names: latency.filter((n) => ITERATION_SERIES.test(n)) },
+  ].filter((p) => p.names.length > 0);
+  if (panels.length === 0) panels.push({ title: 'Latency distributions', names: [] });
+  const goalsAt = (1 + panels.length) * (PANEL_H + 20);
+  const height = goalsAt + 20 + goalsH;
   const body = [
     `<rect width="${W}" height="${height}" fill="#ffffff"/>`,
     ...(data.subtitle ? [`<text x="${W - 16}" y="${height - 12}" font-size="11" text-anchor="end" fill="#666" ${FONT}>${xmlEscape(data.subtitle)}</text>`] : []),
     ...throughputPanel(0, data.throughput),
-    ...latencyPanel(PANEL_H + 20, data.pingPong),
-    ...(goals.length === 0 ? [] : goalPanel(2 * PANEL_H + 20, goals)),
+    ...panels.flatMap((p, i) => latencyPanel((i + 1) * (PANEL_H + 20), data.pingPong, p.names, p.title)),
+    ...(goals.length === 0 ? [] : goalPanel(goalsAt, goals)),
   ];
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +

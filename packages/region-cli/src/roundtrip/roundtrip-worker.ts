@@ -3,7 +3,7 @@
  * structurally so the job also runs against any object with the same shape.
  */
 export interface RoundtripWorker<R = unknown> {
-  openMappedRegion(dataBytes: number, options: { signalCount: number; flags?: number; workerId?: number }): Promise<R>;
+  openMappedRegion(dataBytes: number, options: { signalCount: number; flags?: number; workerId?: number; access?: 'direct' | 'proxied' }): Promise<R>;
   mappedRegionInfo(region: R): Promise<{ readonly deviceDataPtr: bigint; readonly deviceSignalPtr: bigint }>;
   mappedRegionDatacopyH2Region(region: R, offset: number, bytes: Uint8Array): Promise<void>;
   mappedRegionDatacopyRegion2H(region: R, offset: number, nbytes: number): Promise<Uint8Array>;

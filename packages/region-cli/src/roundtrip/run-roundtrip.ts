@@ -18,6 +18,8 @@ export interface RoundtripOptions {
   readonly timeoutUs: number;
   /** Called after every verified iteration (any device). */
   readonly onIteration?: () => void;
+  /** Level 3: the access mode to open the regions with (default: direct where possible). */
+  readonly access?: 'direct' | 'proxied';
 }
 
 /** The outcome on one device. */
@@ -44,7 +46,7 @@ export async function runRoundtrip(options: RoundtripOptions): Promise<DeviceRou
 async function runOnDevice(o: RoundtripOptions, deviceId: number): Promise<DeviceRoundtripResult> {
   const { worker, iters, timeoutUs } = o;
   const n = o.bytesPerDirection;
-  const region = await worker.openMappedRegion(2 * n, { signalCount: 2, flags: 0, workerId: deviceId });
+  const region = await worker.openMappedRegion(2 * n, { signalCount: 2, flags: 0, workerId: deviceId, ...(o.access ? { access: o.access } : {}) });
   const latencies = new Float64Array(iters);
   let verified = 0;
   let mismatch: string | undefined;
