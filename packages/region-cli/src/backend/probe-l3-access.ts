@@ -3,6 +3,7 @@ import type { CliIo } from '../cli-io';
 import { CliBackendChoice } from './select-backend';
 import { backendSpecifier } from './open-backend';
 import { whyNotDirect } from './why-not-direct';
+import { withWorker } from './with-worker';
 
 /** What a level-3 region of a backend turned out to be. */
 export interface L3AccessProbe {
@@ -21,18 +22,10 @@ export interface L3AccessProbe {
 export async function probeL3Access(choice: CliBackendChoice, io: CliIo): Promise<L3AccessProbe> {
   const transport = defaultL3Transport();
   const worker = await createWorker({ level: 3, backend: backendSpecifier(choice, io.cwd), backendOptions: choice.backendOptions, deviceIds: [0], transport });
-  let failed = false;
-  try {
+  return withWorker(worker, async () => {
     const region = await worker.openMappedRegion(4096, { signalCount: 2 });
     await worker.closeMappedRegion(region);
     if (region.access === 'direct') return { access: 'direct', transport };
     return { access: 'proxied', transport, reason: await whyNotDirect(worker) };
-  } catch (error) {
-    failed = true;
-    throw error;
-  } finally {
-    await worker.close().catch((error: unknown) => {
-      if (!failed) throw error;
-    });
-  }
+  });
 }

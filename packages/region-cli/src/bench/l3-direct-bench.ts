@@ -3,7 +3,7 @@ import { BACKEND_NAME as SIM_BACKEND, createBackend } from '@simpler/hal-sim';
 import { L3Transport, RegionAccess, Worker, createWorker } from '@simpler/region-core';
 import { BenchBudget, REQUIRED_SIZES } from './bench-budget';
 import { iterationLatencies, notifyLatencies } from './l3-transport-bench';
-import { median } from './measure';
+import { concat, median } from './measure';
 import { whyNotDirect } from '../backend/why-not-direct';
 
 /** Name under which the benchmark registers its wake-up kernel with the simulator. */
@@ -75,16 +75,6 @@ export async function wakeLatencies(worker: Worker, samples: number, warmup: num
   } finally {
     await worker.closeMappedRegion(region);
   }
-}
-
-function concat(parts: readonly Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** One chunk of each figure on one worker; every region is opened `direct` (what every L2 region is). */

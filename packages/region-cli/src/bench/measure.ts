@@ -47,3 +47,14 @@ export function alternate(trials: number, candidate: () => number, baseline: () 
 export function gbPerSecond(bytes: number, ns: number): number {
   return bytes / ns;
 }
+
+/** The samples of several runs, one after the other. */
+export function concat(parts: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

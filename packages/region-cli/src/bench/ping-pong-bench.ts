@@ -3,6 +3,7 @@ import { RegionBackend } from '@simpler/abi';
 import { DeviceContext, Worker, createWorker } from '@simpler/region-core';
 import { BenchBudget } from './bench-budget';
 import { BenchRow, benchRow } from './bench-result';
+import { concat } from './measure';
 import { rawPingPong } from './raw-ping-pong';
 import { summarizeLatency } from '../roundtrip/latency-stats';
 
@@ -60,16 +61,6 @@ async function workerChunk(worker: Worker, rounds: number, warmup: number): Prom
   } finally {
     await worker.closeMappedRegion(region);
   }
-}
-
-function concat(parts: readonly Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The ping-pong figures (p50 latencies) and every measured round trip, by path. */

@@ -1,3 +1,4 @@
+import { withWorker } from '../backend/with-worker';
 import { Command, Option } from 'commander';
 import { U32_MAX } from '@simpler/abi';
 import { L3Transport, L3_TRANSPORTS, Worker, createWorker, defaultL3Transport } from '@simpler/region-core';
@@ -97,12 +98,10 @@ async function roundtripCommand(flags: RoundtripFlags, ctx: CommandContext): Pro
   // At L3 each chip child names its backend's platform in its init-done frame.
   const platform = worker.platformOf(deviceIds[0]);
   const progress = createProgress(io, flags.json === true);
-  let results: DeviceRoundtripResult[];
-  let failed = false;
-  try {
+  const results: DeviceRoundtripResult[] = await withWorker(worker, async () => {
     let done = 0;
     progress.start(flags.iters * deviceIds.length, `round trips on ${deviceIds.length === 1 ? `device ${deviceIds[0]}` : `devices ${deviceIds.join(',')}`}`);
-    results = await runRoundtrip({
+    return runRoundtrip({
       worker: worker as unknown as RoundtripWorker<unknown>,
       deviceIds,
       iters: flags.iters,
@@ -110,16 +109,7 @@ async function roundtripCommand(flags: RoundtripFlags, ctx: CommandContext): Pro
       timeoutUs: flags.timeoutUs,
       onIteration: () => progress.update(++done),
     });
-  } catch (error) {
-    failed = true;
-    throw error;
-  } finally {
-    progress.stop();
-    // The first failure is the one to report; a close error after it would only hide it.
-    await worker.close().catch((error: unknown) => {
-      if (!failed) throw error;
-    });
-  }
+  }, () => progress.stop());
   const report = roundtripReport({ backend: choice.backend, platform, level: flags.level, ...(transport ? { transport } : {}), iters: flags.iters, dataBytes: flags.dataBytes }, results);
   if (flags.json) {
     io.out(JSON.stringify(report) + '\n');

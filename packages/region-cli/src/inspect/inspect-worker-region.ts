@@ -1,3 +1,4 @@
+import { withWorker } from '../backend/with-worker';
 import { U32_MAX, computeRegionLayout, isRegionError } from '@simpler/abi';
 import { MappedRegion, Worker, createWorker, defaultL3Transport } from '@simpler/region-core';
 import type { CliBackendChoice } from '../backend/select-backend';
@@ -41,8 +42,7 @@ export async function signalValueByProbes(worker: Worker, region: MappedRegion, 
 export async function inspectWorkerRegion(plan: InspectPlan, choice: CliBackendChoice, io: CliIo): Promise<InspectReport> {
   const transport = plan.transport ?? defaultL3Transport();
   const worker = await createWorker({ level: 3, backend: backendSpecifier(choice, io.cwd), backendOptions: choice.backendOptions, deviceIds: [0], transport });
-  let failed = false;
-  try {
+  return withWorker(worker, async () => {
     const region = await worker.openMappedRegion(plan.dataBytes, { signalCount: plan.signalCount, ...(plan.access ? { access: plan.access } : {}) });
     if (plan.payload) await worker.mappedRegionDatacopyH2Region(region, plan.offset, plan.payload);
     for (const n of plan.notify) await worker.mappedRegionNotify(region, n.signalId, n.value);
@@ -65,13 +65,5 @@ export async function inspectWorkerRegion(plan: InspectPlan, choice: CliBackendC
       signals,
       data: { offset: 0, length: shown, hex: Buffer.from(data).toString('hex') },
     };
-  } catch (error) {
-    failed = true;
-    throw error;
-  } finally {
-    // The first failure is the one to report; a close error after it would only hide it.
-    await worker.close().catch((error: unknown) => {
-      if (!failed) throw error;
-    });
-  }
+  });
 }
