@@ -117,6 +117,23 @@ describe('direct L3 regions on the simulator', () => {
   });
 });
 
+describe('closing a worker while direct regions are being opened', () => {
+  it('leaves no mapping behind, whichever step each open had reached', async () => {
+    for (let round = 0; round < 5; round++) {
+      const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0], childStderr: 'pipe' });
+      const opens = Array.from({ length: 20 }, () => worker.openMappedRegion(4096, { signalCount: 1 }).catch((e: unknown) => e));
+      // Let some opens get as far as the share request before the worker closes under them.
+      await sleep(round * 3);
+      await worker.close();
+      for (const outcome of await Promise.all(opens)) {
+        if (!(outcome instanceof MappedRegion)) expect(outcome).toMatchObject({ code: 'EINVAL' });
+      }
+      expect(regionMappings()).toEqual([]);
+      expect(regionFds()).toEqual([]);
+    }
+  });
+});
+
 describe('a direct region whose chip child dies', () => {
   it('fails every call with EIO, pending waits included, and the parent drops its mapping at once', async () => {
     const worker = await createWorker({ level: 3, backend: '@simpler/hal-sim', deviceIds: [0, 1], childStderr: 'pipe' });

@@ -94,11 +94,14 @@ export class DirectEndpoint implements Endpoint {
     }
     const layout = computeRegionLayout(dataBytes, signalCount);
     const allocation = importRegion(requireShm('direct regions'), pid, reply, layout, this.workerId);
-    if (this.lostError !== undefined) {
+    try {
+      if (this.lostError !== undefined) throw this.lostError;
+      // EINVAL once shutdown began: the worker reports the open as closed under it.
+      this.context.adopt(handle, allocation, layout);
+    } catch (error) {
       allocation.release();
-      throw this.lostError;
+      throw error;
     }
-    this.context.adopt(handle, allocation, layout);
     this.direct.add(handle);
   }
 
