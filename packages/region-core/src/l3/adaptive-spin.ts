@@ -40,38 +40,3 @@ export class AdaptiveSpin {
     else this.budget = this.budget / 2 >= MIN_BUDGET_US ? this.budget / 2 : 0;
   }
 }
-
-/** The shortest chunk-wait budget, in µs: below it a clock read and a wake-up cost more than the wait. */
-export const MIN_CHUNK_SPIN_US = 20;
-
-/**
- * The spin of a chunked copy waiting for its peer's next chunk: an {@link AdaptiveSpin} that also
- * never spins longer than twice this side's own last chunk copy. While the peer has a core it copies
- * the other half in about the time we copy ours; a chunk that is later than that means the peer is
- * not running (on a shared core, waiting for us to stop spinning), and a full request-sized budget
- * spent there — measured on the 2-core machine, 500 µs every 32 chunk waits — only delays it.
- *
- * @example
- * const spin = new ChunkWaitSpin(500);
- * const t = nowUs(); copyChunk(); spin.copied(nowUs() - t);
- * spin.record(spinUntil(nextChunkReady, spin.budgetUs));
- */
-export class ChunkWaitSpin extends AdaptiveSpin {
-  private capUs: number;
-
-  constructor(maxUs: number) {
-    super(maxUs);
-    this.capUs = maxUs;
-  }
-
-  /** Records how long this side's last chunk copy took, in µs. */
-  copied(us: number): void {
-    const cap = 2 * us;
-    this.capUs = cap > MIN_CHUNK_SPIN_US ? cap : MIN_CHUNK_SPIN_US;
-  }
-
-  override get budgetUs(): number {
-    const budget = super.budgetUs;
-    return budget < this.capUs ? budget : this.capUs;
-  }
-}

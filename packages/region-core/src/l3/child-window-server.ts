@@ -3,8 +3,8 @@ import type { ChipContext } from './chip-child';
 import { countAhead } from './chunk-cursor';
 import type { DataWindow } from './data-window';
 import { CHILD_CHUNKS_WORD, PARENT_CHUNKS_WORD } from './shm-layout';
-import { ChunkWaitSpin } from './adaptive-spin';
-import { ShmMailbox, nowUs, spinUntil } from './shm-mailbox';
+import { AdaptiveSpin } from './adaptive-spin';
+import { ShmMailbox, spinUntil } from './shm-mailbox';
 import type { SidebandRequest } from './sideband-segment';
 
 /** What the window server needs from the link it serves for. */
@@ -36,7 +36,7 @@ const noop = (): void => undefined;
  * const result = server.h2region(frame, ctx); // a number, or a promise while chunks arrive
  */
 export class ChildWindowServer {
-  private readonly spin: ChunkWaitSpin;
+  private readonly spin: AdaptiveSpin;
   /** The window half the chunk being copied sits in (read by the two copy callbacks: no closure per chunk). */
   private current: Uint8Array | undefined;
   private readonly intoRegion = (dst: Uint8Array): void => dst.set(this.current!);
@@ -50,7 +50,7 @@ export class ChildWindowServer {
     private readonly window: DataWindow,
     private readonly hooks: WindowServerHooks,
   ) {
-    this.spin = new ChunkWaitSpin(hooks.spinUs);
+    this.spin = new AdaptiveSpin(hooks.spinUs);
   }
 
   /** Writes the 64 info bytes at byte 64; RESULT is 64. */
@@ -107,10 +107,9 @@ export class ChildWindowServer {
         }
         const length = window.chunkLength(k, r.nbytes);
         this.current = window.half(k, length);
-        const t0 = nowUs();
         ctx.h2regionWith(r.region, r.offset + k * window.chunkBytes, length, this.intoRegion);
-        this.spin.copied(nowUs() - t0);
         box.store(CHILD_CHUNKS_WORD, ++k);
+        if (k < chunks) this.hooks.ringParent();
       }
       return 0;
     };
@@ -133,10 +132,9 @@ export class ChildWindowServer {
         }
         const length = window.chunkLength(k, r.nbytes);
         this.current = window.half(k, length);
-        const t0 = nowUs();
         ctx.region2hWith(r.region, r.offset + k * window.chunkBytes, length, this.outOfRegion);
-        this.spin.copied(nowUs() - t0);
         box.store(CHILD_CHUNKS_WORD, ++k);
+        if (k < chunks) this.hooks.ringParent();
       }
       return r.nbytes;
     };
@@ -151,10 +149,6 @@ export class ChildWindowServer {
     const h = this.hooks;
     this.waitingFor = ready;
     const readyOrStop = this.readyOrStop;
-    // The parent hears of our chunks now, when we are about to wait, not after each one: a sleeping
-    // parent woken per chunk takes our core (on a shared one) and the two alternate chunk by chunk;
-    // woken now it finds both halves ready. The reply rings for the last chunks.
-    h.ringParent();
     const caught = spinUntil(readyOrStop, this.spin.budgetUs);
     this.spin.record(caught);
     if (caught) {

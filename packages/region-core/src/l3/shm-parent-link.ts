@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { BackendError, INFO_LAYOUT, MAILBOX_BYTES, MailboxCommand, MailboxFrame, MailboxState, SidebandOp } from '@simpler/abi';
 import type { SharedMapping, SharedMemoryObject } from '@simpler/shm';
 import { allocateOutput } from '../context/byte-source';
-import { AdaptiveSpin, ChunkWaitSpin } from './adaptive-spin';
+import { AdaptiveSpin } from './adaptive-spin';
 import { ChunkCursor, countAhead } from './chunk-cursor';
 import { DataWindow } from './data-window';
 import type { FrameTransport } from './frame-transport';
@@ -58,7 +58,7 @@ export class ShmParentLink extends FrameCallbacks implements FrameTransport, Par
   /** One adaptive spin per command (index: command, 0..63): a slow launch must not stop the spin for notify. */
   private readonly spins: AdaptiveSpin[] = [];
   /** The spin while a chunked copy waits for the child's next chunk (it copies the other half meanwhile). */
-  private readonly transferSpin: ChunkWaitSpin;
+  private readonly transferSpin: AdaptiveSpin;
   /** The spin of the request in flight; `undefined` for a device wait or synchronize (they use notify's). */
   private spin: AdaptiveSpin | undefined;
   /** The request in flight had to sleep for its reply (its spin did not pay). */
@@ -78,7 +78,7 @@ export class ShmParentLink extends FrameCallbacks implements FrameTransport, Par
     this.box = new ShmMailbox(mappings[0].buffer);
     this.window = new DataWindow(mappings[1].buffer);
     for (let i = 0; i < 64; i++) this.spins.push(new AdaptiveSpin(tuning.parentSpinUs));
-    this.transferSpin = new ChunkWaitSpin(tuning.childSpinUs);
+    this.transferSpin = new AdaptiveSpin(tuning.childSpinUs);
   }
 
   /** Creates the control block and the data window; `ENOTSUP` where shared memory is unavailable. */
@@ -276,19 +276,16 @@ export class ShmParentLink extends FrameCallbacks implements FrameTransport, Par
       // h2region: the child's count of consumed chunks lies between what it had and what we filled.
       if (countAhead(theirs, c.seen) > countAhead(c.done, c.seen)) return this.counterFault(theirs, `between ${c.seen} and the ${c.done} chunks filled`);
       c.seen = theirs;
-      const t0 = nowUs();
-      let moved = 0;
+      let moved = false;
       while (c.done < c.chunks && countAhead(c.done, theirs) < 2) {
         // The child is already copying into the region and cannot be stopped: a lost source
         // sends zeros from here on (never stale window bytes), and the request ends in EINVAL.
         if (this.lentViewIntact(c)) this.window.putChunk(c.done, c.payload, c.nbytes);
         else this.window.clearChunk(c.done, c.nbytes);
         box.store(PARENT_CHUNKS_WORD, ++c.done);
-        moved++;
+        moved = true;
       }
-      if (moved === 0) return;
-      this.transferSpin.copied((nowUs() - t0) / moved);
-      if (box.load(CHILD_SLEEPING_WORD) !== 0) this.ring();
+      if (moved && box.load(CHILD_SLEEPING_WORD) !== 0) this.ring();
       return;
     }
     // region2h: the child fills at most two chunks ahead of what we took, and never past the end.
@@ -296,12 +293,10 @@ export class ShmParentLink extends FrameCallbacks implements FrameTransport, Par
     if (ahead > 2 || ahead > c.chunks - c.done) return this.counterFault(theirs, `at most 2 ahead of the ${c.done} chunks taken, of ${c.chunks}`);
     c.seen = theirs;
     if (ahead === 0) return;
-    const t0 = nowUs();
     for (let i = 0; i < ahead; i++) {
       if (this.lentViewIntact(c)) this.window.takeChunk(c.done, c.payload, c.nbytes);
       box.store(PARENT_CHUNKS_WORD, ++c.done);
     }
-    this.transferSpin.copied((nowUs() - t0) / ahead);
     if (box.load(CHILD_SLEEPING_WORD) !== 0) this.ring();
   }
 

@@ -19,15 +19,6 @@ function cpuTicks(pid: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `ready` every millisecond (without touching `parent_sleeping`) for up to 10 s. */
-async function until(ready: () => boolean): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!ready()) {
-    if (Date.now() > end) throw new Error('condition not reached within 10 s');
-    await sleep(1);
-  }
-}
-
 describe('chip child over the shared-memory transport (raw control block and data window)', () => {
   let child: RawShmChild;
   let handle: number;
@@ -135,59 +126,6 @@ describe('chip child over the shared-memory transport (raw control block and dat
     const r2h = await child.reply();
     expect([r2h.error, r2h.result]).toEqual([0, n]);
     expect(back.equals(payload)).toBe(true);
-  });
-
-  it('rings a sleeping parent when it has to wait for a chunk (and with its reply), not after every chunk', async () => {
-    // Rung per chunk, a parent that shares the child's core takes it at every chunk and the two
-    // alternate chunk by chunk; rung when the child has to wait, it finds both halves to work on.
-    const n = 4 * CHUNK;
-    const payload = Buffer.from(Array.from({ length: n }, (_, i) => (i * 29 + 5) & 0xff));
-    const piece = (k: number): Buffer => payload.subarray(k * CHUNK, (k + 1) * CHUNK);
-    const request = new MailboxFrame();
-    request.state = MailboxState.CONTROL_REQUEST;
-    const settle = async (rings: number): Promise<void> => {
-      // Every doorbell is written before the child stores child_sleeping or its reply; give the pipe time to deliver them.
-      await sleep(100);
-      expect(child.doorbells).toBe(rings);
-    };
-    child.setParentSleeping(1);
-    try {
-      // h2region: both halves full at the start; the child takes chunks 0 and 1, then waits for chunk 2.
-      child.header(SidebandOp.H2REGION, handle, 0, n);
-      child.window.set(piece(0), child.half(0));
-      child.window.set(piece(1), child.half(1));
-      child.resetChunks(2);
-      let rings = child.doorbells;
-      request.command = MailboxCommand.DATACOPY_H2REGION;
-      child.publish(request, 'always');
-      await until(() => child.chunks('child') === 2 && child.childSleeping === 1);
-      await settle(rings + 1);
-      child.window.set(piece(2), child.half(2));
-      child.window.set(piece(3), child.half(3));
-      child.setParentChunks(4);
-      child.ring();
-      await until(() => Atomics.load(child.words, 0) === MailboxState.CONTROL_DONE);
-      await settle(rings + 2);
-      expect([new MailboxFrame(child.block.slice()).error, child.chunks('child')]).toEqual([0, 4]);
-      // region2h: the child fills both halves, then waits for us to take chunk 0.
-      child.header(SidebandOp.REGION2H, handle, 0, n);
-      child.resetChunks(0);
-      rings = child.doorbells;
-      request.command = MailboxCommand.DATACOPY_REGION2H;
-      child.publish(request, 'always');
-      await until(() => child.chunks('child') === 2 && child.childSleeping === 1);
-      await settle(rings + 1);
-      const back = Buffer.alloc(n);
-      for (let k = 0; k < 2; k++) back.set(child.window.subarray(child.half(k), child.half(k) + CHUNK), k * CHUNK);
-      child.setParentChunks(2);
-      child.ring();
-      await until(() => Atomics.load(child.words, 0) === MailboxState.CONTROL_DONE);
-      await settle(rings + 2);
-      for (let k = 2; k < 4; k++) back.set(child.window.subarray(child.half(k), child.half(k) + CHUNK), k * CHUNK);
-      expect(back.equals(payload)).toBe(true);
-    } finally {
-      child.setParentSleeping(0);
-    }
   });
 
   it('a bad range of a chunked copy is EINVAL before any chunk is taken', async () => {

@@ -101,11 +101,6 @@ export class RawShmChild {
     return Atomics.load(this.words, CHILD_SLEEPING);
   }
 
-  /** Writes `parent_sleeping` (what a parent does around a sleep on the doorbell pipe). */
-  setParentSleeping(value: 0 | 1): void {
-    Atomics.store(this.words, PARENT_SLEEPING, value);
-  }
-
   /** Reads a counter word (`'parent'` or `'child'` chunks). */
   chunks(which: 'parent' | 'child'): number {
     return Atomics.load(this.words, which === 'parent' ? PARENT_CHUNKS : CHILD_CHUNKS) >>> 0;
