@@ -37,6 +37,13 @@ const noop = (): void => undefined;
  */
 export class ChildWindowServer {
   private readonly spin: AdaptiveSpin;
+  /** The window half the chunk being copied sits in (read by the two copy callbacks: no closure per chunk). */
+  private current: Uint8Array | undefined;
+  private readonly intoRegion = (dst: Uint8Array): void => dst.set(this.current!);
+  private readonly outOfRegion = (src: Uint8Array): void => this.current!.set(src);
+  /** What the chunk wait in progress waits for. */
+  private waitingFor: () => boolean = () => true;
+  private readonly readyOrStop = (): boolean => this.waitingFor() || this.hooks.shutdownRequested();
 
   constructor(
     private readonly box: ShmMailbox,
@@ -99,8 +106,8 @@ export class ChildWindowServer {
           continue;
         }
         const length = window.chunkLength(k, r.nbytes);
-        const half = window.half(k, length);
-        ctx.h2regionWith(r.region, r.offset + k * window.chunkBytes, length, (dst) => dst.set(half));
+        this.current = window.half(k, length);
+        ctx.h2regionWith(r.region, r.offset + k * window.chunkBytes, length, this.intoRegion);
         box.store(CHILD_CHUNKS_WORD, ++k);
         if (k < chunks) this.hooks.ringParent();
       }
@@ -124,8 +131,8 @@ export class ChildWindowServer {
           continue;
         }
         const length = window.chunkLength(k, r.nbytes);
-        const half = window.half(k, length);
-        ctx.region2hWith(r.region, r.offset + k * window.chunkBytes, length, (src) => half.set(src));
+        this.current = window.half(k, length);
+        ctx.region2hWith(r.region, r.offset + k * window.chunkBytes, length, this.outOfRegion);
         box.store(CHILD_CHUNKS_WORD, ++k);
         if (k < chunks) this.hooks.ringParent();
       }
@@ -140,7 +147,8 @@ export class ChildWindowServer {
    */
   private waitFor(ready: () => boolean): true | Promise<void> {
     const h = this.hooks;
-    const readyOrStop = (): boolean => ready() || h.shutdownRequested();
+    this.waitingFor = ready;
+    const readyOrStop = this.readyOrStop;
     const caught = spinUntil(readyOrStop, this.spin.budgetUs);
     this.spin.record(caught);
     if (caught) {

@@ -22,11 +22,15 @@ export class DataWindow {
   /** Bytes per chunk (one half of the window). */
   readonly chunkBytes: number;
   private readonly view: DataView;
+  /** Both halves whole: most chunks fill one, and need no view made per chunk. */
+  private readonly halves: readonly [Uint8Array, Uint8Array];
 
   constructor(buffer: ArrayBuffer) {
     this.chunkBytes = chunkBytesOf(buffer.byteLength);
     this.bytes = new Uint8Array(buffer);
     this.view = new DataView(buffer);
+    const c = this.chunkBytes;
+    this.halves = [this.bytes.subarray(WINDOW_DATA_OFFSET, WINDOW_DATA_OFFSET + c), this.bytes.subarray(WINDOW_DATA_OFFSET + c, WINDOW_DATA_OFFSET + 2 * c)];
   }
 
   /** How many chunks a payload of `nbytes` takes (0 for an empty one). */
@@ -60,13 +64,12 @@ export class DataWindow {
 
   /** Copies chunk `k` out of its half into the `nbytes`-long `payload` (consumer side). */
   takeChunk(k: number, payload: Uint8Array, nbytes: number): void {
-    const length = this.chunkLength(k, nbytes);
-    const at = this.slot(k);
-    payload.set(this.bytes.subarray(at, at + length), k * this.chunkBytes);
+    payload.set(this.half(k, this.chunkLength(k, nbytes)), k * this.chunkBytes);
   }
 
   /** The half that holds chunk `k`, `length` bytes long (for a copy straight from or into a region). */
   half(k: number, length: number): Uint8Array {
+    if (length === this.chunkBytes) return this.halves[k % 2];
     const at = this.slot(k);
     return this.bytes.subarray(at, at + length);
   }
