@@ -440,7 +440,11 @@ def run_direct(chip, n=4096, iters=3):
     """Round trips on a direct region: every datacopy, notify and wait on our own mapping."""
     handle = chip.open(2 * n, 2)
     info = chip.info(handle)
-    region = DirectRegion(chip, handle, 2 * n, 2)
+    try:
+        region = DirectRegion(chip, handle, 2 * n, 2)
+    except Exception:
+        chip.close(handle)   # a region this client cannot map is given back, not leaked in the child
+        raise
     print(f"direct region {handle:#x}: {region.total_bytes} bytes mapped at offset {region.base} of the child's "
           f"object, sleepers {'poll' if region.polling else 'futex'}")
     for seq in range(1, iters + 1):
