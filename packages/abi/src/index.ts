@@ -79,6 +79,7 @@ export { BACKEND_ABI_VERSION } from './backend/region-backend';
 export type { RegionBackend } from './backend/region-backend';
 export type { BackendAllocation } from './backend/backend-allocation';
 export type { SharedAllocation, SharedWake, FutexWake } from './backend/shared-allocation';
+export { sharedAllocationProblem } from './backend/shared-allocation';
 export type { BackendOptions, BackendFactory, BackendModule } from './backend/backend-module';
 export { renderCHeader, cTypeOf, isArrayField } from './codegen/render-c-header';
 export { renderAbiJson, abiDescription } from './codegen/render-abi-json';

@@ -48,11 +48,8 @@ export function allocateChecked(backend: RegionBackend, totalBytes: number): Bac
   return allocation;
 }
 
-/** Zeroes the whole region, writes its header, and flushes it all to the device. */
-export function initialiseRegion(allocation: BackendAllocation, layout: RegionLayout): void {
-  const bytes = allocation.bytes;
-  // Backends promise zero-filled memory; zeroing is cheap insurance against a stale mapping.
-  bytes.fill(0);
+/** Writes the 64-byte header of a region of `layout` (flags 0) at `at` of `bytes`. */
+export function writeRegionHeader(layout: RegionLayout, bytes: Uint8Array, at = 0): void {
   encodeRegionHeader(
     {
       magic: REGION_MAGIC,
@@ -65,8 +62,16 @@ export function initialiseRegion(allocation: BackendAllocation, layout: RegionLa
       total_bytes: layout.totalBytes,
     },
     bytes,
-    0,
+    at,
   );
+}
+
+/** Zeroes the whole region, writes its header, and flushes it all to the device. */
+export function initialiseRegion(allocation: BackendAllocation, layout: RegionLayout): void {
+  const bytes = allocation.bytes;
+  // Backends promise zero-filled memory; zeroing is cheap insurance against a stale mapping.
+  bytes.fill(0);
+  writeRegionHeader(layout, bytes);
   const flush = allocation.flush;
   if (flush !== undefined) flush.call(allocation, 0, layout.totalBytes);
 }

@@ -10,25 +10,22 @@ import type { WorkerOptions } from '../worker/worker-options';
 // a newer version, must not run as if it were absent). Each list is typed by its interface, so
 // adding an option to an interface without adding it here fails to compile: a one-line change.
 
-/** `createWorker` options at level 2. */
-export const L2_WORKER_OPTION_KEYS = knownKeys<WorkerOptions>('createWorker options (level 2)', {
+/** The options both levels share (every `WorkerOptions` key but the level-2 `waitTuning`). */
+const COMMON_WORKER_KEYS = {
   level: true,
   backend: true,
   backendOptions: true,
   deviceId: true,
   deviceIds: true,
   platform: true,
-  waitTuning: true,
-});
+} as const satisfies { readonly [K in keyof Omit<WorkerOptions, 'waitTuning'>]-?: true };
+
+/** `createWorker` options at level 2. */
+export const L2_WORKER_OPTION_KEYS = knownKeys<WorkerOptions>('createWorker options (level 2)', { ...COMMON_WORKER_KEYS, waitTuning: true });
 
 /** `createWorker`/`createL3Worker` options at level 3 (`waitTuning` is a level-2 setting: a child uses the default). */
 export const L3_WORKER_OPTION_KEYS = knownKeys<Omit<L3WorkerOptions, 'waitTuning'>>('createWorker options (level 3)', {
-  level: true,
-  backend: true,
-  backendOptions: true,
-  deviceId: true,
-  deviceIds: true,
-  platform: true,
+  ...COMMON_WORKER_KEYS,
   initTimeoutMs: true,
   requestTimeoutMs: true,
   shutdownGraceMs: true,

@@ -1,5 +1,6 @@
-import { REGION_MAGIC, REGION_VERSION, computeRegionLayout, encodeRegionHeader } from '@simpler/abi';
+import { computeRegionLayout } from '@simpler/abi';
 import type { SharedMemoryObject } from '@simpler/shm';
+import { writeRegionHeader } from '../../src/context/region-allocation';
 import type { ShareReply } from '../../src/l3/chip-endpoint';
 import { requireShm } from '../../src/l3/shm-loader';
 import { DirectUnavailableError, WAKE_BY_POLLING, importRegion } from '../../src/l3/direct/imported-region';
@@ -16,20 +17,7 @@ function regionObject(options: { seal?: boolean; header?: boolean } = {}): Share
   const object = shm.SharedMemoryObject.create(page + layout.totalBytes, { sealSize: options.seal ?? true });
   if (options.header ?? true) {
     const m = object.map();
-    encodeRegionHeader(
-      {
-        magic: REGION_MAGIC,
-        version: REGION_VERSION,
-        flags: 0,
-        signal_count: layout.signalCount,
-        signal_offset: layout.signalOffset,
-        data_offset: layout.dataOffset,
-        data_bytes: layout.dataBytes,
-        total_bytes: layout.totalBytes,
-      },
-      new Uint8Array(m.buffer),
-      page,
-    );
+    writeRegionHeader(layout, new Uint8Array(m.buffer), page);
     m.unmap();
   }
   return object;

@@ -1,14 +1,14 @@
 import {
   BackendAllocation,
   BackendError,
-  REGION_MAGIC,
-  REGION_VERSION,
+  REGION_HEADER_BYTES,
   RegionLayout,
   SIGNAL_SLOT_BYTES,
   UnsupportedError,
   decodeRegionHeader,
 } from '@simpler/abi';
 import type { SharedMapping, SharedMemoryObject } from '@simpler/shm';
+import { writeRegionHeader } from '../../context/region-allocation';
 import type { ShareReply } from '../chip-endpoint';
 import type { ShmModule } from '../shm-loader';
 
@@ -55,22 +55,15 @@ function termsOf(reply: ShareReply, layout: RegionLayout, pageSize: number, work
   return { fd: Number(reply.fd), offset, sleepersOffset };
 }
 
-/** The region header the child wrote at open must describe exactly the layout asked for. */
+/** The region header the child wrote at open must be exactly the one of the layout asked for. */
 function checkHeader(bytes: Uint8Array, layout: RegionLayout, workerId: number): void {
-  const h = decodeRegionHeader(bytes, 0);
-  const expected: Record<string, unknown> = {
-    magic: REGION_MAGIC,
-    version: REGION_VERSION,
-    signal_count: layout.signalCount,
-    signal_offset: BigInt(layout.signalOffset),
-    data_offset: BigInt(layout.dataOffset),
-    data_bytes: BigInt(layout.dataBytes),
-    total_bytes: BigInt(layout.totalBytes),
-  };
-  for (const [field, want] of Object.entries(expected)) {
-    const got = (h as unknown as Record<string, unknown>)[field];
-    const same = typeof got === 'bigint' || typeof want === 'bigint' ? BigInt(got as number) === BigInt(want as number) : got === want;
-    if (!same) throw lie(workerId, `the mapped memory is not the region: header ${field} is ${String(got)}, expected ${String(want)}`);
+  const expected = new Uint8Array(REGION_HEADER_BYTES);
+  writeRegionHeader(layout, expected);
+  const want = decodeRegionHeader(expected, 0) as unknown as Record<string, unknown>;
+  const got = decodeRegionHeader(bytes, 0) as unknown as Record<string, unknown>;
+  // Compared as text: the fields are numbers, bigints and (reserved) arrays of them.
+  for (const field of Object.keys(want)) {
+    if (String(got[field]) !== String(want[field])) throw lie(workerId, `the mapped memory is not the region: header ${field} is ${String(got[field])}, expected ${String(want[field])}`);
   }
 }
 
