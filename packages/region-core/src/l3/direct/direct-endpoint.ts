@@ -58,11 +58,6 @@ export class DirectEndpoint implements Endpoint {
     return this.chip.platform;
   }
 
-  /** Why this chip's regions are proxied by default, or undefined while direct access works (or was not tried). */
-  get directUnavailableReason(): string | undefined {
-    return this.unavailable;
-  }
-
   async open(dataBytes: number, signalCount: number, flags: number, access?: RegionAccess): Promise<number> {
     if (access === 'direct' && this.unavailable !== undefined) throw this.notDirect(this.unavailable);
     const handle = await this.chip.open(dataBytes, signalCount, flags);

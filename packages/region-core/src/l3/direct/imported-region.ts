@@ -9,6 +9,7 @@ import {
 } from '@simpler/abi';
 import type { SharedMapping, SharedMemoryObject } from '@simpler/shm';
 import { writeRegionHeader } from '../../context/region-allocation';
+import { sleepAsync } from '../../context/wait-strategy';
 import type { ShareReply } from '../chip-endpoint';
 import type { ShmModule } from '../shm-loader';
 
@@ -114,8 +115,8 @@ export function importRegion(shm: ShmModule, pid: number, reply: ShareReply, lay
     mapping.unmap();
     throw error;
   }
-  const allocation: BackendAllocation = { bytes, hostBase: 0n, deviceBase: 0n, release: () => mapping.unmap() };
-  if (terms.sleepersOffset === undefined) return allocation;
+  const polled: BackendAllocation = { bytes, hostBase: 0n, deviceBase: 0n, release: () => mapping.unmap() };
+  if (terms.sleepersOffset === undefined) return polled;
   const sleepers = new Int32Array(mapping.buffer, mapping.byteOffset + terms.sleepersOffset, 1);
   const words = new Int32Array(bytes.buffer, bytes.byteOffset, layout.totalBytes >>> 2);
   let released = false;
@@ -132,15 +133,14 @@ export function importRegion(shm: ShmModule, pid: number, reply: ShareReply, lay
     if (--inFlight === 0 && released) mapping.unmap();
   };
   return {
-    bytes,
-    hostBase: 0n,
-    deviceBase: 0n,
+    ...polled,
     // A load and a compare when nobody sleeps: the futex call only when the device (or another wait) does.
     wakeSignal: (offset: number) => {
       if (Atomics.load(sleepers, 0) !== 0) mapping.futexWake(regionAt + offset);
     },
     sleepSignalAsync: (offset: number, observed: number, timeoutMs: number) => {
-      if (released || poolSleepers >= MAX_POOL_SLEEPERS) return new Promise<void>((resolve) => setTimeout(resolve, timeoutMs));
+      // The core's own fallback: sleep on a timer, then look again.
+      if (released || poolSleepers >= MAX_POOL_SLEEPERS) return sleepAsync(timeoutMs);
       poolSleepers++;
       inFlight++;
       // Announce, then look: a publisher either sees the count or this look sees its store.
