@@ -9,7 +9,7 @@ import { expectNoHostAddress, shmEntries } from './support/checks';
 import { RawChipChild, TestSegment, testPrefix } from './support/raw-chip-child';
 
 const ERRNOS = new Set([0, -22, -11, -12, -5, -95]);
-const COMMANDS = [12, 13, 14, 15, 16, 17, 18, 32, 33, 34];
+const COMMANDS = [12, 13, 14, 15, 16, 17, 18, 32, 33, 34, 35];
 const DATA_BYTES = 4096;
 const TWO_53 = 2 ** 53;
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -138,7 +138,7 @@ describe('chip child fuzzing (raw frames and side-band segments)', () => {
   it('random control requests (state 4, any command, random fields) never break the child', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...COMMANDS, 0, 1, 19, 31, 35, 2 ** 40),
+        fc.constantFrom(...COMMANDS, 0, 1, 19, 31, 36, 2 ** 40),
         fc.uint8Array({ minLength: 88, maxLength: 88 }),
         fc.boolean(),
         async (command, fields, clean) => {

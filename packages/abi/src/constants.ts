@@ -40,7 +40,7 @@ export const MailboxState = Object.freeze({
 /** One of the mailbox state values. */
 export type MailboxState = (typeof MailboxState)[keyof typeof MailboxState];
 
-/** Mailbox `command` values (spec 9.2); 32, 33 and 34 are this project's extensions. */
+/** Mailbox `command` values (spec 9.2); 32 to 35 are this project's extensions. */
 export const MailboxCommand = Object.freeze({
   OPEN: 12,
   CLOSE: 13,
@@ -53,6 +53,8 @@ export const MailboxCommand = Object.freeze({
   SYNCHRONIZE: 33,
   /** Describes a region's memory so the parent can map it (direct regions; docs/l3-protocol.md section 10). */
   SHARE: 34,
+  /** Describes the chip's launch queue so the parent can map it and launch without a request (docs/l3-protocol.md section 11). */
+  SHARE_LAUNCH_QUEUE: 35,
 } as const);
 /** One of the mailbox command values. */
 export type MailboxCommand = (typeof MailboxCommand)[keyof typeof MailboxCommand];

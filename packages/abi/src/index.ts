@@ -88,3 +88,16 @@ export { ABI_CONSTANTS, ABI_MAILBOX_STATES, ABI_MAILBOX_COMMANDS, ABI_SIDEBAND_O
 export type { AbiConstant, AbiEnumMember } from './codegen/abi-constants';
 export { ENTRY_POINTS } from './codegen/entry-points';
 export type { EntryPoint, EntryPointParam } from './codegen/entry-points';
+export {
+  LAUNCH_QUEUE_MAGIC,
+  LAUNCH_QUEUE_VERSION,
+  LQ_DOORBELL,
+  LQ_MAX_ARGS,
+  LQ_KERNEL_NAME_BYTES,
+  LQ_KERNEL_TABLE_ENTRIES,
+  launchQueueBytes,
+  launchQueueProblem,
+} from './launch-queue/launch-queue-layout';
+export { LaunchQueueView, LaunchQueueProducer, LaunchQueueOwner, LaunchQueueConsumer } from './launch-queue/launch-queue';
+export type { LaunchPushResult, LaunchRecord, LaunchTake } from './launch-queue/launch-queue';
+export type { SharedLaunchQueue } from './launch-queue/shared-launch-queue';

@@ -21,6 +21,10 @@ export const CTL_FAIL_COUNT = 3;
 export const CTL_DEVICE_SLEEPERS = 4;
 /** Set to 1 by the device once it unmapped everything after a `shutdown` message (the host waits for it before terminating). */
 export const CTL_SHUTDOWN_DONE = 5;
+/** Who owns the device's duplicate descriptor of a memfd launch queue: {@link HANDOFF_PENDING}, then device or host. */
+export const CTL_QUEUE_HANDOFF = 6;
+/** Set to 1 by the host when its process exits: the device stops sleeping on the launch queue so the thread can end. */
+export const CTL_STOP = 7;
 /** Byte offset of the failure message inside the control block. */
 export const CTL_FAIL_MESSAGE_OFFSET = 64;
 /** Capacity of the failure message. */
@@ -32,6 +36,8 @@ export const CTL_BYTES = CTL_FAIL_MESSAGE_OFFSET + CTL_FAIL_MESSAGE_BYTES;
 export interface DeviceThreadData {
   readonly control: SharedArrayBuffer;
   readonly allocPort: import('node:worker_threads').MessagePort;
+  /** The launch queue (every launch arrives through it). */
+  readonly queue: import('./launch-queue-memory').DeviceQueueEnd;
   readonly platform: string;
   readonly deviceId: number;
 }
@@ -86,10 +92,8 @@ export type AllocMessage =
   /** Unmap everything and set {@link CTL_SHUTDOWN_DONE}: the backend is being destroyed. */
   | { readonly type: 'shutdown' };
 
-/** Host → device, on the thread's main port, in launch order. */
-export type DeviceCommand =
-  | { readonly type: 'launch'; readonly kernel: string; readonly args: readonly bigint[] }
-  | { readonly type: 'register'; readonly name: string; readonly path: string };
+/** Host → device, on the thread's main port (launches arrive through the launch queue). */
+export type DeviceCommand = { readonly type: 'register'; readonly id: number; readonly name: string; readonly path: string };
 
 /** Device → host. */
 export type DeviceEvent = { readonly type: 'ready' };

@@ -3,6 +3,8 @@
 // host through the shared control block.
 import { MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
+import { LQ_MAX_ARGS, LaunchRecord, LaunchTake } from '@simpler/abi';
+import { openDeviceLaunchQueue } from './device-launch-queue';
 import { DeviceAddressSpace } from './device-address-space';
 import { DeviceKernel } from './device-memory';
 import {
@@ -13,20 +15,23 @@ import {
   CTL_FAIL_MESSAGE_BYTES,
   CTL_FAIL_MESSAGE_OFFSET,
   CTL_FAIL_STATE,
+  CTL_SHUTDOWN_DONE,
+  CTL_STOP,
   DeviceCommand,
   DeviceThreadData,
 } from './device-protocol';
 import { ROUND_TRIP_KERNEL, roundTripKernel } from './round-trip-kernel';
 
 interface KernelEntry {
+  readonly name: string;
   readonly path?: string;
   fn?: DeviceKernel;
 }
 
-interface Job {
-  readonly kernel: string;
-  readonly args: readonly bigint[];
-}
+/** How long an idle device sleeps on the launch queue's doorbell before it looks around (ms). */
+const IDLE_SLEEP_MS = 200;
+/** How long to sleep when a producer reserved a slot but has not published it yet (ms). */
+const PENDING_SLEEP_MS = 1;
 
 const data = workerData as DeviceThreadData;
 const port = parentPort as MessagePort;
@@ -34,9 +39,10 @@ const control = new Int32Array(data.control);
 const failureBytes = new Uint8Array(data.control, CTL_FAIL_MESSAGE_OFFSET, CTL_FAIL_MESSAGE_BYTES);
 const encoder = new TextEncoder();
 const space = new DeviceAddressSpace(drainAllocations, control);
-const kernels = new Map<string, KernelEntry>([[ROUND_TRIP_KERNEL, { fn: roundTripKernel }]]);
-const queue: Job[] = [];
-let running = false;
+/** Kernels by id: id 0 is the built-in round trip, the host numbers registered ones from 1. */
+const kernels: KernelEntry[] = [{ name: ROUND_TRIP_KERNEL, fn: roundTripKernel }];
+const queue = openDeviceLaunchQueue(data.queue, control);
+let queueUnmapped = false;
 
 function drainAllocations(): void {
   for (let r = receiveMessageOnPort(data.allocPort); r !== undefined; r = receiveMessageOnPort(data.allocPort)) {
@@ -58,7 +64,7 @@ function describeError(e: unknown): string {
   return `non-error value thrown: ${String(e)}`;
 }
 
-async function loadKernel(name: string, entry: KernelEntry): Promise<DeviceKernel> {
+async function loadKernel(entry: KernelEntry): Promise<DeviceKernel> {
   const file = entry.path as string;
   let mod: Record<string, unknown>;
   try {
@@ -70,54 +76,122 @@ async function loadKernel(name: string, entry: KernelEntry): Promise<DeviceKerne
   const fn =
     typeof def === 'function' ? def : typeof mod.kernel === 'function' ? mod.kernel : def?.kernel;
   if (typeof fn !== 'function') {
-    throw new Error(`kernel module ${file} for '${name}' exports no function (expected default export or 'kernel')`);
+    throw new Error(`kernel module ${file} for '${entry.name}' exports no function (expected default export or 'kernel')`);
   }
   entry.fn = fn as DeviceKernel;
   return entry.fn;
 }
 
-async function runJob(job: Job): Promise<void> {
-  let error: string | undefined;
-  try {
-    const entry = kernels.get(job.kernel);
-    if (entry === undefined) throw new Error('no such kernel on the device');
-    const fn = entry.fn ?? (await loadKernel(job.kernel, entry));
-    const r = fn(space, job.args);
-    if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
-  } catch (e) {
-    error = describeError(e);
-  }
-  // A fault counts even when the kernel caught the throw.
+/** Records how a kernel ended (a fault counts even when the kernel caught the throw) and counts it done. */
+function finishKernel(name: string, error: string | undefined): void {
   const fault = space.takeFault();
   if (fault !== undefined) {
-    recordFailure(`kernel '${job.kernel}' aborted by ${fault.message}`);
+    recordFailure(`kernel '${name}' aborted by ${fault.message}`);
   } else if (error !== undefined) {
-    recordFailure(`kernel '${job.kernel}' failed: ${error}`);
+    recordFailure(`kernel '${name}' failed: ${error}`);
   }
+  Atomics.add(control, CTL_COMPLETED, 1);
+  Atomics.notify(control, CTL_COMPLETED);
 }
 
-async function pump(): Promise<void> {
-  running = true;
-  while (queue.length > 0) {
-    const job = queue.shift() as Job;
-    drainAllocations();
-    await runJob(job);
-    Atomics.add(control, CTL_COMPLETED, 1);
-    Atomics.notify(control, CTL_COMPLETED);
+/** Runs one launch: synchronously when it can, else returns the promise of its end. */
+function runLaunch(launch: LaunchRecord): Promise<void> | undefined {
+  const entry = kernels[launch.kernel];
+  if (entry === undefined || launch.argc > LQ_MAX_ARGS) {
+    const what = entry === undefined ? `no kernel has id ${launch.kernel}` : `${launch.argc} arguments (at most ${LQ_MAX_ARGS})`;
+    finishKernel(entry?.name ?? `#${launch.kernel}`, `bad launch in the queue: ${what}`);
+    return undefined;
   }
-  running = false;
+  if (entry.fn === undefined) {
+    return loadKernel(entry).then(
+      (fn) => settle(entry.name, () => fn(space, launch.args)),
+      (e: unknown) => finishKernel(entry.name, describeError(e)),
+    );
+  }
+  const fn = entry.fn;
+  return settle(entry.name, () => fn(space, launch.args));
+}
+
+function settle(name: string, run: () => unknown): Promise<void> | undefined {
+  let r: unknown;
+  try {
+    r = run();
+  } catch (e) {
+    finishKernel(name, describeError(e));
+    return undefined;
+  }
+  if (r !== undefined && r !== null && typeof (r as Promise<void>).then === 'function') {
+    return Promise.resolve(r as Promise<void>).then(
+      () => finishKernel(name, undefined),
+      (e: unknown) => finishKernel(name, describeError(e)),
+    );
+  }
+  finishKernel(name, undefined);
+  return undefined;
+}
+
+function onCommand(cmd: DeviceCommand): void {
+  if (cmd.type === 'register') kernels[cmd.id] = { name: cmd.name, path: cmd.path };
+}
+
+function drainMessages(): void {
+  drainAllocations();
+  for (let r = receiveMessageOnPort(port); r !== undefined; r = receiveMessageOnPort(port)) onCommand(r.message as DeviceCommand);
+}
+
+/** True once the device must stop serving: shut down (then the queue is unmapped) or the host process exits. */
+function stopping(): boolean {
+  if (Atomics.load(control, CTL_SHUTDOWN_DONE) === 1) {
+    if (!queueUnmapped) {
+      queueUnmapped = true;
+      queue.unmap();
+    }
+    return true;
+  }
+  return Atomics.load(control, CTL_STOP) === 1;
+}
+
+/** Announces the sleep, looks once more, sleeps on the doorbell, looks again. */
+function sleepThenTake(found: 'pending' | 'empty'): LaunchTake {
+  const c = queue.consumer;
+  const rung = c.beginSleep();
+  drainMessages();
+  let next = c.take();
+  if (typeof next !== 'object' && !stopping()) queue.sleep(rung, found === 'pending' || next === 'pending' ? PENDING_SLEEP_MS : IDLE_SLEEP_MS);
+  c.endSleep();
+  if (typeof next !== 'object') next = c.take();
+  return next;
+}
+
+/**
+ * The device's loop: runs launches in queue order, synchronously back to back, and sleeps on the
+ * queue's doorbell when there is none. An asynchronous kernel (or the first launch of a kernel
+ * module) hands the thread back to its event loop until it settles; so does every idle wake-up.
+ */
+function serve(): void {
+  for (;;) {
+    drainMessages();
+    if (stopping()) return;
+    let next = queue.consumer.take();
+    if (typeof next !== 'object') {
+      next = sleepThenTake(next);
+      if (typeof next !== 'object') {
+        setImmediate(serve);
+        return;
+      }
+    }
+    const pending = runLaunch(next);
+    if (pending !== undefined) {
+      void pending.then(() => setImmediate(serve));
+      return;
+    }
+  }
 }
 
 data.allocPort.on('message', (m: AllocMessage) => space.apply(m));
-port.on('message', (cmd: DeviceCommand) => {
-  if (cmd.type === 'register') {
-    kernels.set(cmd.name, { path: cmd.path });
-    return;
-  }
-  queue.push({ kernel: cmd.kernel, args: cmd.args });
-  if (!running) void pump();
-});
+port.on('message', onCommand);
 // A stray rejection from an async user kernel must not take the device down.
 process.on('unhandledRejection', (e) => recordFailure(`device thread: unhandled rejection: ${describeError(e)}`));
 process.on('uncaughtException', (e) => recordFailure(`device thread: uncaught exception: ${describeError(e)}`));
 port.postMessage({ type: 'ready' });
+setImmediate(serve);

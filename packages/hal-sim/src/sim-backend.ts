@@ -7,8 +7,10 @@ import {
   BackendError,
   BackendOptions,
   InvalidArgumentError,
+  LQ_MAX_ARGS,
   OutOfMemoryError,
   RegionBackend,
+  SharedLaunchQueue,
   UnsupportedError,
   U64_MAX,
   knownKeys,
@@ -24,6 +26,7 @@ import {
   CTL_FAIL_MESSAGE_OFFSET,
   CTL_FAIL_STATE,
   CTL_SHUTDOWN_DONE,
+  CTL_STOP,
   DEVICE_ADDRESS_BASE,
   DEVICE_ADDRESS_LIMIT,
   DEVICE_ALLOCATION_ALIGN,
@@ -33,6 +36,7 @@ import {
 } from './device-protocol';
 import { ROUND_TRIP_KERNEL } from './round-trip-kernel';
 import { GuardReport, GuardViolation, GuardedBlock, guardSizeOf } from './guard-bytes';
+import { HostLaunchQueue } from './launch-queue-memory';
 import { allocateMemfdMemory } from './memfd-memory';
 import { RegionMemory, RegionRequest } from './region-memory';
 import { allocateSabMemory } from './sab-memory';
@@ -127,7 +131,9 @@ export class SimBackend implements RegionBackend {
   private readonly allocPort: MessagePort;
   private readonly control: Int32Array;
   private readonly controlBytes: Uint8Array;
-  private readonly kernelNames = new Set<string>([ROUND_TRIP_KERNEL]);
+  /** Kernel name → id (its place in the launch queue's kernel table); the round trip is 0. */
+  private readonly kernelIds = new Map<string, number>([[ROUND_TRIP_KERNEL, 0]]);
+  private readonly queue: HostLaunchQueue;
   // Release functions of the allocations not released yet: destroy() runs them.
   private readonly unreleased = new Set<() => void>();
   private readonly guardSize: number;
@@ -135,7 +141,6 @@ export class SimBackend implements RegionBackend {
   private readonly releasedViolations: GuardViolation[] = [];
   private readonly started: Promise<void>;
   private nextDeviceBase = DEVICE_ADDRESS_BASE;
-  private launched = 0;
   private waiters = 0;
   private isReady = false;
   private lost: string | undefined;
@@ -171,11 +176,14 @@ export class SimBackend implements RegionBackend {
     const shared = new SharedArrayBuffer(CTL_BYTES);
     this.control = new Int32Array(shared);
     this.controlBytes = new Uint8Array(shared);
+    this.queue = HostLaunchQueue.create(memory.shm, this.control);
+    this.queue.owner.listKernel(0, ROUND_TRIP_KERNEL);
     const channel = new MessageChannel();
     this.allocPort = channel.port1;
-    const workerData: DeviceThreadData = { control: shared, allocPort: channel.port2, platform, deviceId };
+    const workerData: DeviceThreadData = { control: shared, allocPort: channel.port2, platform, deviceId, queue: this.queue.deviceEnd };
     // The device closes descriptors the host duplicated for it: not "unmanaged" ones of its own.
     this.worker = new Worker(script, { workerData, transferList: [channel.port2], trackUnmanagedFds: false });
+    stopOnExit.add(this);
     this.started = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (ev: DeviceEvent) => {
         if (ev.type !== 'ready') return;
@@ -253,7 +261,7 @@ export class SimBackend implements RegionBackend {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError(`registerKernel: kernel name ${JSON.stringify(name)} must be a non-empty string`);
     }
-    if (this.kernelNames.has(name)) {
+    if (this.kernelIds.has(name)) {
       throw new InvalidArgumentError(`registerKernel: kernel '${name}' is already registered`);
     }
     if (typeof modulePath !== 'string' || modulePath.length === 0) {
@@ -261,8 +269,11 @@ export class SimBackend implements RegionBackend {
     }
     const file = path.resolve(modulePath);
     if (!isFile(file)) throw new InvalidArgumentError(`registerKernel: kernel module ${file} for '${name}' does not exist`);
-    this.post({ type: 'register', name, path: file });
-    this.kernelNames.add(name);
+    const id = this.kernelIds.size;
+    // Posted before the id is listed: the device drains its messages before it takes a launch.
+    this.post({ type: 'register', id, name, path: file });
+    this.kernelIds.set(name, id);
+    this.queue.owner.listKernel(id, name);
   }
 
   /**
@@ -277,33 +288,39 @@ export class SimBackend implements RegionBackend {
 
   /** Names of the kernels that can be launched: `round-trip` plus the registered ones. */
   kernels(): string[] {
-    return [...this.kernelNames];
+    return [...this.kernelIds.keys()];
   }
 
   /** Queues `kernel` with u64 arguments; kernels run one after another in launch order. */
   launch(kernel: string, args: readonly bigint[]): void {
     this.requireOpen('launch');
     if (this.lost !== undefined) throw new BackendError(`launch: ${this.lost}`);
-    if (typeof kernel !== 'string' || !this.kernelNames.has(kernel)) {
-      throw new InvalidArgumentError(
-        `launch: unknown kernel '${String(kernel)}' (known: ${[...this.kernelNames].join(', ')})`,
-      );
+    const id = typeof kernel === 'string' ? this.kernelIds.get(kernel) : undefined;
+    if (id === undefined) {
+      throw new InvalidArgumentError(`launch: unknown kernel '${String(kernel)}' (known: ${this.kernels().join(', ')})`);
     }
     if (!Array.isArray(args)) throw new InvalidArgumentError(`launch: args of '${kernel}' must be an array of bigints`);
+    if (args.length > LQ_MAX_ARGS) throw new InvalidArgumentError(`launch: '${kernel}' got ${args.length} args; a simulated kernel takes at most ${LQ_MAX_ARGS}`);
     for (let i = 0; i < args.length; i++) {
       const a: unknown = args[i];
       if (typeof a !== 'bigint' || a < 0n || a > U64_MAX) {
         throw new InvalidArgumentError(`launch: argument ${i} of '${kernel}' (${String(a)}) is not a u64 bigint`);
       }
     }
-    this.post({ type: 'launch', kernel, args });
-    this.launched = (this.launched + 1) | 0;
+    this.queue.push(id, args);
+  }
+
+  /** The launch queue, for a process that maps it (an L3 parent); `ENOTSUP` with SharedArrayBuffer memory. */
+  shareLaunchQueue(): SharedLaunchQueue {
+    this.requireOpen('shareLaunchQueue');
+    if (this.lost !== undefined) throw new BackendError(`shareLaunchQueue: ${this.lost}`);
+    return this.queue.share();
   }
 
   /** Resolves when every kernel launched so far finished; rejects with `EIO` on the first failure since the last call. */
   async synchronize(): Promise<void> {
     this.requireOpen('synchronize');
-    const target = this.launched;
+    const target = this.queue.launched;
     const ctl = this.control;
     if (behind(Atomics.load(ctl, CTL_COMPLETED), target)) {
       // An unref'd device must not let the process exit while someone awaits it.
@@ -335,7 +352,9 @@ export class SimBackend implements RegionBackend {
     }
     this.lost ??= 'the backend was destroyed';
     Atomics.notify(this.control, CTL_COMPLETED);
+    this.queue.close();
     this.allocPort.postMessage({ type: 'shutdown' } satisfies AllocMessage);
+    this.queue.owner.ring();
     this.destroying = this.shutDown();
     return this.destroying;
   }
@@ -357,6 +376,14 @@ export class SimBackend implements RegionBackend {
       () => undefined,
       () => undefined,
     );
+    stopOnExit.delete(this);
+    this.queue.release();
+  }
+
+  /** The process is exiting: the device stops sleeping on the queue so its thread can end at once. */
+  stopForExit(): void {
+    Atomics.store(this.control, CTL_STOP, 1);
+    this.queue.owner.ring();
   }
 
   private requireOpen(op: string): void {
@@ -375,6 +402,7 @@ export class SimBackend implements RegionBackend {
 
   private deviceLost(why: string): void {
     this.lost ??= why;
+    this.queue.close();
     Atomics.notify(this.control, CTL_COMPLETED);
   }
 
@@ -390,6 +418,15 @@ export class SimBackend implements RegionBackend {
     throw new BackendError(`synchronize: ${message}${more}`);
   }
 }
+
+/**
+ * Backends whose device thread may be asleep on its launch queue. A thread asleep in a futex
+ * would hold up the process's exit (Node joins its worker threads) until its sleep ends.
+ */
+const stopOnExit = new Set<SimBackend>();
+process.on('exit', () => {
+  for (const backend of stopOnExit) backend.stopForExit();
+});
 
 /** Creates a simulator backend and waits until its device thread runs. */
 export async function createBackend(options: SimBackendOptions): Promise<SimBackend> {

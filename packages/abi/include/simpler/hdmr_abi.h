@@ -85,6 +85,7 @@ extern "C" {
 #define HDMR_MAILBOX_CMD_LAUNCH 32
 #define HDMR_MAILBOX_CMD_SYNCHRONIZE 33
 #define HDMR_MAILBOX_CMD_SHARE 34
+#define HDMR_MAILBOX_CMD_SHARE_LAUNCH_QUEUE 35
 
 /* Side-band ops (field `op`) */
 #define HDMR_SIDEBAND_OP_INFO 1

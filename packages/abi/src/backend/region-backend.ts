@@ -1,4 +1,5 @@
 import { BackendAllocation } from './backend-allocation';
+import type { SharedLaunchQueue } from '../launch-queue/shared-launch-queue';
 
 /** The backend contract version this build of the core speaks. A backend reports the one it implements. */
 export const BACKEND_ABI_VERSION = 1;
@@ -26,6 +27,13 @@ export interface RegionBackend {
   launch?(kernel: string, args: readonly bigint[]): void;
   /** Waits for every queued kernel; rejects with the first kernel failure. Optional. */
   synchronize?(): Promise<void>;
+  /**
+   * Optional: the backend's launch queue, for another process to map and launch through without
+   * a request to this one (docs/l3-protocol.md section 11). Launches queued there count for
+   * {@link synchronize} like the backend's own. Throws `UnsupportedError` when the queue cannot be
+   * shared (then launches go through {@link launch}).
+   */
+  shareLaunchQueue?(): SharedLaunchQueue;
   /** Releases the device. Called once, after every allocation was released. */
   destroy(): void | Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { BackendAllocation, BackendError, SharedAllocation, UnsupportedError, sharedAllocationProblem } from '@simpler/abi';
+import { BackendAllocation, BackendError, RegionBackend, SharedAllocation, SharedLaunchQueue, UnsupportedError, describe, sharedAllocationProblem } from '@simpler/abi';
 import { backendFailure } from '../backend/backend-failure';
 
 /**
@@ -18,4 +18,26 @@ export function shareAllocation(backendName: string, allocation: BackendAllocati
   const problem = sharedAllocationProblem(shared, totalBytes);
   if (problem !== undefined) throw new BackendError(`${backendName}: share() of region ${token} returned an unusable description: ${problem}`);
   return shared;
+}
+
+/**
+ * What another process needs to map the backend's launch queue: its `shareLaunchQueue()`,
+ * checked for shape. `ENOTSUP` without the hook (or when the hook says so); `EIO` otherwise.
+ */
+export function shareBackendLaunchQueue(backend: RegionBackend): SharedLaunchQueue {
+  const share = backend.shareLaunchQueue;
+  if (typeof share !== 'function') throw new UnsupportedError(`${backend.name}: launches cannot be queued by another process (no launch queue)`);
+  let queue: SharedLaunchQueue;
+  try {
+    queue = share.call(backend);
+  } catch (error) {
+    if (error instanceof UnsupportedError) throw error;
+    throw backendFailure(backend.name, 'shareLaunchQueue', error);
+  }
+  const q = queue as Partial<Record<keyof SharedLaunchQueue, unknown>> | null;
+  const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (typeof q !== 'object' || q === null || !isCount(q.fd) || !isCount(q.offset) || !isCount(q.length) || (q.length as number) === 0) {
+    throw new BackendError(`${backend.name}: shareLaunchQueue() returned an unusable description: ${describe(queue)}`);
+  }
+  return queue;
 }

@@ -7,13 +7,13 @@ import {
   MailboxCommand,
   MailboxFrame,
   MailboxState,
-  SharedAllocation,
   SidebandOp,
   encodeInfo,
   isRegionError,
 } from '@simpler/abi';
 import type { DeviceContext } from '../context/device-context';
 import { observedValueOf } from '../context/wait-strategy';
+import { shareBackendLaunchQueue } from '../context/region-sharing';
 import type { FrameTransport } from './frame-transport';
 import type { ChildPayloadCarrier } from './payload-carrier';
 import { ChildSegment, removeSegmentsWithPrefix } from './sideband-segment';
@@ -37,6 +37,24 @@ export interface ChipChildHooks {
 const STATE_OFFSET = 0;
 /** ARG3 of a share reply for memory whose sleepers poll (no futex to wake): all ones. */
 const WAKE_BY_POLLING = 0xffff_ffff_ffff_ffffn;
+
+/** The reply to a share or share-launch-queue request: ARG0..ARG3 and RESULT. */
+interface ShareAnswer {
+  readonly fd: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly wake: bigint;
+  readonly inode: bigint;
+}
+
+/** The inode of a descriptor this child hands out, so the parent can check what it opened through /proc. */
+function inodeOf(fd: number, what: string, whose: string): bigint {
+  try {
+    return fstatSync(fd, { bigint: true }).ino;
+  } catch (error) {
+    throw new BackendError(`${what}: fstat of ${whose} descriptor ${fd} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 const RESERVED_OFFSET = 56;
 /** How long a shutdown waits for the context to release everything before exiting anyway. */
 const DESTROY_GRACE_MS = 5000;
@@ -79,8 +97,8 @@ export class ChipChild {
   /** Every segment name this child opened: unlinked for a parent that died without doing it. */
   private readonly seenSegments = new Set<string>();
   private pruneSeenAt = SEEN_SEGMENTS_PRUNE_AT;
-  /** The description a successful share request answers with (its reply carries it in ARG0..ARG3). */
-  private shared: { readonly memory: SharedAllocation; readonly inode: bigint } | undefined;
+  /** The description a successful share request answers with (its reply carries it in ARG0..ARG3 and RESULT). */
+  private shared: ShareAnswer | undefined;
 
   constructor(
     private readonly ctx: ChipContext,
@@ -196,8 +214,10 @@ export class ChipChild {
         return ctx.synchronize().then(() => 0);
       case MailboxCommand.SHARE:
         return this.share(f.arg(0));
+      case MailboxCommand.SHARE_LAUNCH_QUEUE:
+        return this.shareLaunchQueue();
       default:
-        throw new InvalidArgumentError(`unknown command ${f.command}: expected 12..18 or 32..34`);
+        throw new InvalidArgumentError(`unknown command ${f.command}: expected 12..18 or 32..35`);
     }
   }
 
@@ -208,13 +228,15 @@ export class ChipChild {
    */
   private share(handle: number): number {
     const memory = this.ctx.share(handle);
-    let inode: bigint;
-    try {
-      inode = fstatSync(memory.fd, { bigint: true }).ino;
-    } catch (error) {
-      throw new BackendError(`share: fstat of the region's descriptor ${memory.fd} failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    this.shared = { memory, inode };
+    const wake = memory.wake.kind === 'futex' ? BigInt(memory.wake.sleepersOffset) : WAKE_BY_POLLING;
+    this.shared = { fd: memory.fd, offset: memory.offset, length: memory.length, wake, inode: inodeOf(memory.fd, 'share', "the region's") };
+    return 0;
+  }
+
+  /** Describes the backend's launch queue for the parent (docs/l3-protocol.md section 11); `ENOTSUP` without one. */
+  private shareLaunchQueue(): number {
+    const queue = shareBackendLaunchQueue(this.ctx.backend);
+    this.shared = { fd: queue.fd, offset: queue.offset, length: queue.length, wake: 0n, inode: inodeOf(queue.fd, 'share launch queue', "the queue's") };
     return 0;
   }
 
@@ -292,11 +314,10 @@ export class ChipChild {
       const shared = this.shared;
       if (shared !== undefined) {
         this.shared = undefined;
-        const m = shared.memory;
-        f.setArg(0, m.fd);
-        f.setArg(1, m.offset);
-        f.setArg(2, m.length);
-        f.setArgBig(3, m.wake.kind === 'futex' ? BigInt(m.wake.sleepersOffset) : WAKE_BY_POLLING);
+        f.setArg(0, shared.fd);
+        f.setArg(1, shared.offset);
+        f.setArg(2, shared.length);
+        f.setArgBig(3, shared.wake);
         f.setResultBig(shared.inode);
       }
     } else {

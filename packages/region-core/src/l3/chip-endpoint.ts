@@ -26,7 +26,7 @@ import { now } from '../context/wait-strategy';
 export type { ChipEndpointOptions } from './chip-endpoint-options';
 export { defaultChildMain } from './spawn-chip-child';
 
-/** The raw reply to a share request (docs/l3-protocol.md section 10), not yet checked. */
+/** The raw reply to a share or share-launch-queue request (docs/l3-protocol.md sections 10, 11), not yet checked. */
 export interface ShareReply {
   /** ARG0: the child's descriptor number. */
   readonly fd: bigint;
@@ -229,10 +229,19 @@ export class ChipEndpoint implements Endpoint {
 
   /** Asks the child how its memory of a region can be mapped here (command 34). */
   share(handle: number): Promise<ShareReply> {
+    return this.shareRequest('share', MailboxCommand.SHARE, handle);
+  }
+
+  /** Asks the child how its backend's launch queue can be mapped here (command 35). */
+  shareLaunchQueue(): Promise<ShareReply> {
+    return this.shareRequest('share launch queue', MailboxCommand.SHARE_LAUNCH_QUEUE, 0);
+  }
+
+  private shareRequest(what: string, command: number, handle: number): Promise<ShareReply> {
     return this.requests.request(
-      'share',
+      what,
       (f) => {
-        f.command = MailboxCommand.SHARE;
+        f.command = command;
         f.setArg(0, handle);
       },
       (f) => ({ fd: f.argBig(0), offset: f.argBig(1), length: f.argBig(2), wake: f.argBig(3), inode: f.resultBig }),

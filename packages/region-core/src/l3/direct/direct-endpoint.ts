@@ -4,6 +4,7 @@ import type { WaitTuning } from '../../context/wait-strategy';
 import type { Endpoint, EndpointInfo, RegionAccess } from '../../worker/endpoint';
 import type { ChipEndpoint } from '../chip-endpoint';
 import { requireShm, shmUnavailableReason } from '../shm-loader';
+import { DirectLauncher } from './direct-launcher';
 import { DirectUnavailableError, importRegion } from './imported-region';
 
 /** The parent's stand-in backend for memory that chip children allocated: it allocates nothing. */
@@ -34,6 +35,7 @@ export class DirectEndpoint implements Endpoint {
   readonly workerId: number;
   private readonly context: DeviceContext;
   private readonly direct = new Set<number>();
+  private readonly launcher: DirectLauncher;
   /** Direct waits in progress: shutdown lets them settle, so no sleep outlives the mappings' release. */
   private readonly waits = new Set<Promise<void>>();
   private lostError: Error | undefined;
@@ -47,6 +49,7 @@ export class DirectEndpoint implements Endpoint {
   ) {
     this.workerId = chip.workerId;
     this.context = new DeviceContext(importedMemoryBackend(chip), { waitTuning });
+    this.launcher = new DirectLauncher(chip);
     chip.onLost((error) => {
       this.lostError = error;
       void this.context.destroy().catch(() => undefined);
@@ -154,8 +157,9 @@ export class DirectEndpoint implements Endpoint {
     }
   }
 
+  /** Through the chip's launch queue mapped here when it can be, else a request to the child (see {@link DirectLauncher}). */
   launch(kernel: string, args: readonly bigint[]): Promise<void> {
-    return this.chip.launch(kernel, args);
+    return this.launcher.launch(kernel, args);
   }
 
   synchronize(): Promise<void> {
@@ -167,6 +171,7 @@ export class DirectEndpoint implements Endpoint {
     await this.context.destroy().catch(() => undefined);
     // Woken by the release: each ends within moments (at most one wait slice), mapping and all.
     await Promise.allSettled([...this.waits]);
+    this.launcher.release();
     await this.chip.shutdown();
   }
 

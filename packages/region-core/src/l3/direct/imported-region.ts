@@ -4,14 +4,16 @@ import {
   REGION_HEADER_BYTES,
   RegionLayout,
   SIGNAL_SLOT_BYTES,
-  UnsupportedError,
   decodeRegionHeader,
 } from '@simpler/abi';
-import type { SharedMapping, SharedMemoryObject } from '@simpler/shm';
+import type { SharedMapping } from '@simpler/shm';
 import { writeRegionHeader } from '../../context/region-allocation';
 import { sleepAsync } from '../../context/wait-strategy';
 import type { ShareReply } from '../chip-endpoint';
 import type { ShmModule } from '../shm-loader';
+import { openChildObject } from './child-object';
+
+export { DirectUnavailableError } from './child-object';
 
 /** ARG3 of a share reply for memory whose sleepers poll instead of sleeping in a futex. */
 export const WAKE_BY_POLLING = 0xffff_ffff_ffff_ffffn;
@@ -22,12 +24,6 @@ export const WAKE_BY_POLLING = 0xffff_ffff_ffff_ffffn;
  */
 export const MAX_POOL_SLEEPERS = 2;
 let poolSleepers = 0;
-
-/**
- * Direct access cannot work here (the environment or the backend), but the region is fine:
- * a default open falls back to a proxied region; `access: 'direct'` makes it `ENOTSUP`.
- */
-export class DirectUnavailableError extends UnsupportedError {}
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -68,28 +64,6 @@ function checkHeader(bytes: Uint8Array, layout: RegionLayout, workerId: number):
   }
 }
 
-/** Opens the child's descriptor through /proc and checks it is the object the child described. */
-function openObject(shm: ShmModule, pid: number, terms: ShareTerms, reply: ShareReply, layout: RegionLayout, workerId: number): SharedMemoryObject {
-  let object: SharedMemoryObject;
-  try {
-    object = shm.SharedMemoryObject.fromProcess(pid, terms.fd);
-  } catch (error) {
-    throw new DirectUnavailableError(`cannot open the region's memory of chip child ${pid} (/proc/${pid}/fd/${terms.fd}): ${error instanceof Error ? error.message : String(error)}`);
-  }
-  try {
-    if (object.inode !== reply.inode) throw lie(workerId, `descriptor ${terms.fd} is not the object it described (inode ${object.inode}, expected ${reply.inode})`);
-    if (!object.sizeSealed) {
-      throw new DirectUnavailableError('the region memory is not sealed against shrinking, so a mapping here could fault (SIGBUS)');
-    }
-    const need = Math.max(terms.offset + layout.totalBytes, (terms.sleepersOffset ?? 0) + 4);
-    if (object.size < need) throw lie(workerId, `the object has ${object.size} bytes, fewer than the ${need} described`);
-    return object;
-  } catch (error) {
-    object.close();
-    throw error;
-  }
-}
-
 /**
  * Maps a chip child's region into this process as an allocation the parent's device context
  * drives directly (docs/l3-protocol.md section 10). The descriptor is closed once mapped; the
@@ -100,7 +74,8 @@ function openObject(shm: ShmModule, pid: number, terms: ShareTerms, reply: Share
  */
 export function importRegion(shm: ShmModule, pid: number, reply: ShareReply, layout: RegionLayout, workerId: number): BackendAllocation {
   const terms = termsOf(reply, layout, shm.systemPageSize(), workerId);
-  const object = openObject(shm, pid, terms, reply, layout, workerId);
+  const need = Math.max(terms.offset + layout.totalBytes, (terms.sleepersOffset ?? 0) + 4);
+  const object = openChildObject(shm, pid, { fd: terms.fd, inode: reply.inode, bytes: need, what: "the region's memory" }, (what) => lie(workerId, what));
   let mapping: SharedMapping;
   try {
     mapping = object.map(Math.max(terms.offset + layout.totalBytes, (terms.sleepersOffset ?? 0) + 4), 0, { backing: 'heap' });
