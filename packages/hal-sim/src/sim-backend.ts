@@ -396,8 +396,11 @@ export class SimBackend implements RegionBackend {
     this.worker.postMessage(cmd);
   }
 
+  /** Posts to the device and rings its doorbell: an idle device takes the message now, not at its next launch. */
   private postAlloc(msg: AllocMessage): void {
-    if (this.destroying === undefined) this.allocPort.postMessage(msg);
+    if (this.destroying !== undefined) return;
+    this.allocPort.postMessage(msg);
+    this.queue.owner.ring();
   }
 
   private deviceLost(why: string): void {

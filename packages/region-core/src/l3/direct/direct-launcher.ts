@@ -1,4 +1,4 @@
-import { BackendError, LQ_DOORBELL, LQ_MAX_ARGS, LaunchQueueProducer, launchQueueBytes } from '@simpler/abi';
+import { BackendError, LQ_DOORBELL, LaunchQueueProducer, launchQueueBytes } from '@simpler/abi';
 import type { SharedMapping } from '@simpler/shm';
 import type { ChipEndpoint, ShareReply } from '../chip-endpoint';
 import { requireShm, shmUnavailableReason } from '../shm-loader';
@@ -7,6 +7,8 @@ import { openChildObject } from './child-object';
 /** The largest queue a child may describe: 2^16 slots (the layout's limit). */
 const MAX_QUEUE_BYTES = launchQueueBytes(1 << 16);
 const LAUNCHED: Promise<void> = Promise.resolve();
+/** Kernel argument words of a launch request (ARG0..ARG3). */
+const MAILBOX_ARGS = 4;
 
 /** Where this chip's launches go: not known yet, being mapped, the mapped queue, or always the child. */
 type LaunchPath = 'unknown' | 'mapping' | 'queue' | 'child';
@@ -18,7 +20,7 @@ type LaunchPath = 'unknown' | 'mapping' | 'queue' | 'child';
  * child (command 32) when the queue cannot be used for this one:
  * - before the queue is mapped (the first launch asks for it, once), or where it cannot be;
  * - for a kernel the queue's kernel table does not list (the child then answers `EINVAL` for an
- *   unknown name, as at level 2), or with more arguments than a slot holds;
+ *   unknown name, as at level 2), or with more than the four arguments a request carries;
  * - while launches sent through the child are unanswered, or the child holds launches outside
  *   the full ring (either would let this one overtake them);
  * - once the queue is closed (device lost or destroyed: the child answers with the reason).
@@ -30,6 +32,8 @@ export class DirectLauncher {
   private mapping: SharedMapping | undefined;
   /** Launches sent through the child and not answered yet. */
   private throughChild = 0;
+  /** The four argument words of command 32, reused: a kernel sees the same arguments on either path. */
+  private readonly words: bigint[] = [0n, 0n, 0n, 0n];
 
   constructor(private readonly chip: ChipEndpoint) {
     chip.onLost(() => this.release());
@@ -42,9 +46,14 @@ export class DirectLauncher {
 
   launch(kernel: string, args: readonly bigint[]): Promise<void> {
     const queue = this.queue;
-    if (queue !== undefined && this.throughChild === 0 && args.length <= LQ_MAX_ARGS) {
+    if (queue !== undefined && this.throughChild === 0 && args.length <= MAILBOX_ARGS) {
       const id = queue.kernelId(kernel);
-      if (id >= 0 && queue.push(id, args) === 'queued') return LAUNCHED;
+      if (id >= 0) {
+        // Command 32 always carries ARG0..ARG3, absent ones 0: so does a queued launch.
+        const words = this.words;
+        for (let i = 0; i < MAILBOX_ARGS; i++) words[i] = i < args.length ? args[i] : 0n;
+        if (queue.push(id, words) === 'queued') return LAUNCHED;
+      }
     }
     return this.launchThroughChild(kernel, args);
   }
