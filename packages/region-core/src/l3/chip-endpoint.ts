@@ -124,6 +124,11 @@ export class ChipEndpoint implements Endpoint {
     return this.carrier instanceof SegmentCarrier ? this.carrier.segmentName : undefined;
   }
 
+  /** True when every request sent to the child was answered (none queued or in flight). */
+  get idle(): boolean {
+    return this.requests.idle;
+  }
+
   /** The error every request now fails with, when the child is lost. */
   get lost(): Error | undefined {
     return this.failure;

@@ -68,6 +68,11 @@ export class ChipRequestQueue {
   ) {}
 
   /** Starts the watchdog that fails the host when a reply is overdue; it never holds the process. */
+  /** True when no request is queued or in flight: everything sent so far was answered. */
+  get idle(): boolean {
+    return this.inFlight === undefined && this.queue.length === 0;
+  }
+
   watch(): void {
     this.watchdog = setInterval(() => this.checkDeadline(), WATCHDOG_MS);
     this.watchdog.unref();

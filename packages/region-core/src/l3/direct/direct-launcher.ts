@@ -21,17 +21,16 @@ type LaunchPath = 'unknown' | 'mapping' | 'queue' | 'child';
  * - before the queue is mapped (the first launch asks for it, once), or where it cannot be;
  * - for a kernel the queue's kernel table does not list (the child then answers `EINVAL` for an
  *   unknown name, as at level 2), or with more than the four arguments a request carries;
- * - while launches sent through the child are unanswered, or the child holds launches outside
- *   the full ring (either would let this one overtake them);
+ * - while any request to the child is unanswered (a launch, or a proxied region's datacopy or
+ *   notify: the launch must not overtake it), or the child holds launches outside the full ring;
  * - once the queue is closed (device lost or destroyed: the child answers with the reason).
- * Order is kept: the child puts a launch into the same queue before it answers.
+ * So calls keep their order, as at level 2: the child puts a launch into the same queue before it
+ * answers, and a queued launch is written only once every earlier request was answered.
  */
 export class DirectLauncher {
   private path: LaunchPath = 'unknown';
   private queue: LaunchQueueProducer | undefined;
   private mapping: SharedMapping | undefined;
-  /** Launches sent through the child and not answered yet. */
-  private throughChild = 0;
   /** The four argument words of command 32, reused: a kernel sees the same arguments on either path. */
   private readonly words: bigint[] = [0n, 0n, 0n, 0n];
 
@@ -46,7 +45,7 @@ export class DirectLauncher {
 
   launch(kernel: string, args: readonly bigint[]): Promise<void> {
     const queue = this.queue;
-    if (queue !== undefined && this.throughChild === 0 && args.length <= MAILBOX_ARGS) {
+    if (queue !== undefined && this.chip.idle && args.length <= MAILBOX_ARGS) {
       const id = queue.kernelId(kernel);
       if (id >= 0) {
         // Command 32 always carries ARG0..ARG3, absent ones 0: so does a queued launch.
@@ -68,12 +67,7 @@ export class DirectLauncher {
   }
 
   private async launchThroughChild(kernel: string, args: readonly bigint[]): Promise<void> {
-    this.throughChild++;
-    try {
-      await this.chip.launch(kernel, args);
-    } finally {
-      this.throughChild--;
-    }
+    await this.chip.launch(kernel, args);
     if (this.path === 'unknown') void this.mapQueue();
   }
 
