@@ -36,7 +36,7 @@ export interface DirectCopy {
 
 /** Level 2 beside a level-3 direct region, measured in alternating chunks. */
 export interface DirectMeasurement {
-  /** The transport of the level-3 chip child (it still carries open, close, info, launch). */
+  /** The transport of the level-3 chip child (it still carries open, close, info and the first launch). */
   readonly transport: L3Transport;
   /** The level-2 figures (also the baseline of the proxied iteration). */
   readonly l2: LevelFigures;
