@@ -104,6 +104,8 @@ extern "C" {
 #define HDMR_LQ_SLOT_ARGS_OFFSET 16u
 /** Most u64 arguments a slot carries. */
 #define HDMR_LQ_MAX_ARGS 14u
+/** Fewest slots a launch queue may have (with one, a published slot would look free). */
+#define HDMR_LQ_MIN_CAPACITY 2u
 /** Most slots a launch queue may have. */
 #define HDMR_LQ_MAX_CAPACITY 0x00010000u
 #ifndef DEV_SVM_MAP_HOST

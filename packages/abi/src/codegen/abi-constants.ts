@@ -80,6 +80,7 @@ function launchQueueConstants(): AbiConstant[] {
     c('LQ_SLOT_ARGC', 'SLOT_ARGC_OFFSET', 'Offset of `argc` in a slot.'),
     c('LQ_SLOT_ARGS', 'SLOT_ARGS_OFFSET', 'Offset of the first u64 argument in a slot.'),
     c('LQ_MAX_ARGS', 'MAX_ARGS', 'Most u64 arguments a slot carries.'),
+    c('LQ_MIN_CAPACITY', 'MIN_CAPACITY', 'Fewest slots a launch queue may have (with one, a published slot would look free).'),
     c('LQ_MAX_CAPACITY', 'MAX_CAPACITY', 'Most slots a launch queue may have.'),
   ];
 }
