@@ -454,7 +454,7 @@ describe('two producer threads racing into one queue', () => {
       const nextSeq = new Map(kernels.map((k) => [k, 0]));
       const problems: string[] = [];
       let received = 0;
-      const deadline = Date.now() + 120_000;
+      const deadline = Date.now() + 45_000;
       // The consumer's side of the protocol: announce the sleep, look once more, then sleep on the doorbell.
       while (received < kernels.length * count && Date.now() < deadline) {
         let taken = consumer.take();
