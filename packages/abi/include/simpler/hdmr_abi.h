@@ -54,6 +54,60 @@ extern "C" {
 #define HDMR_DEV_SVM_MAP_HOST 2u
 /** Version of the TypeScript backend contract. */
 #define HDMR_BACKEND_ABI_VERSION 1u
+/** Launch queue magic ("SHLQ" as a little-endian u32). */
+#define HDMR_LQ_MAGIC 0x514C4853u
+/** Launch queue layout version. */
+#define HDMR_LQ_VERSION 1u
+/** Size of the launch queue header at offset 0. */
+#define HDMR_LQ_HEADER_BYTES 64u
+/** Offset of the header word `magic`. */
+#define HDMR_LQ_MAGIC_OFFSET 0u
+/** Offset of the header word `version`. */
+#define HDMR_LQ_VERSION_OFFSET 4u
+/** Offset of the header word `capacity` (slots, a power of two). */
+#define HDMR_LQ_CAPACITY_OFFSET 8u
+/** Offset of the header word `slot_bytes`. */
+#define HDMR_LQ_SLOT_BYTES_OFFSET 12u
+/** Offset of the header word `tail` (launches reserved; producers advance it by compare-and-swap). */
+#define HDMR_LQ_TAIL_OFFSET 16u
+/** Offset of the header word `head` (launches taken; only the consumer writes it). */
+#define HDMR_LQ_HEAD_OFFSET 20u
+/** Offset of the header word `doorbell` (futex word; producers add 1 after publishing). */
+#define HDMR_LQ_DOORBELL_OFFSET 24u
+/** Offset of the header word `sleeping` (non-zero: wake the consumer with FUTEX_WAKE). */
+#define HDMR_LQ_SLEEPING_OFFSET 28u
+/** Offset of the header word `closed` (non-zero: producers must not write). */
+#define HDMR_LQ_CLOSED_OFFSET 32u
+/** Offset of the header word `held` (non-zero: producers other than the owner must not write). */
+#define HDMR_LQ_HELD_OFFSET 36u
+/** Offset of the header word `kernel_count`. */
+#define HDMR_LQ_KERNEL_COUNT_OFFSET 40u
+/** Offset of the kernel table; entry i names kernel id i. */
+#define HDMR_LQ_KERNEL_TABLE_OFFSET 64u
+/** Entries of the kernel table. */
+#define HDMR_LQ_KERNEL_TABLE_ENTRIES 63u
+/** Size of a kernel table entry: u32 name_bytes (0: not listed), then the UTF-8 name. */
+#define HDMR_LQ_KERNEL_ENTRY_BYTES 64u
+/** Longest kernel name an entry holds, in bytes (no NUL). */
+#define HDMR_LQ_KERNEL_NAME_BYTES 60u
+/** Offset of slot 0. */
+#define HDMR_LQ_SLOTS_OFFSET 4096u
+/** Size of one slot. */
+#define HDMR_LQ_SLOT_BYTES 128u
+/** Offset of `seq` in a slot (pos + 1: published; pos + capacity: free for the next lap). */
+#define HDMR_LQ_SLOT_SEQ_OFFSET 0u
+/** Offset of `kernel` (the kernel id) in a slot. */
+#define HDMR_LQ_SLOT_KERNEL_OFFSET 4u
+/** Offset of `argc` in a slot. */
+#define HDMR_LQ_SLOT_ARGC_OFFSET 8u
+/** Offset of the first u64 argument in a slot. */
+#define HDMR_LQ_SLOT_ARGS_OFFSET 16u
+/** Most u64 arguments a slot carries. */
+#define HDMR_LQ_MAX_ARGS 14u
+/** Fewest slots a launch queue may have (with one, a published slot would look free). */
+#define HDMR_LQ_MIN_CAPACITY 2u
+/** Most slots a launch queue may have. */
+#define HDMR_LQ_MAX_CAPACITY 0x00010000u
 #ifndef DEV_SVM_MAP_HOST
 #define DEV_SVM_MAP_HOST HDMR_DEV_SVM_MAP_HOST
 #endif
@@ -74,7 +128,7 @@ extern "C" {
 #define HDMR_MAILBOX_STATE_CONTROL_DONE 5
 #define HDMR_MAILBOX_STATE_INIT_DONE 6
 
-/* Mailbox commands (field `command`); 32, 33 and 34 are project extensions */
+/* Mailbox commands (field `command`); 32 to 35 are project extensions */
 #define HDMR_MAILBOX_CMD_OPEN 12
 #define HDMR_MAILBOX_CMD_CLOSE 13
 #define HDMR_MAILBOX_CMD_INFO 14

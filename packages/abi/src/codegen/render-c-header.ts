@@ -124,7 +124,7 @@ export function renderCHeader(): string {
   for (const code of ERROR_CODES) out.push(`#define HDMR_${code} (${ERRNO[code]}) /**< ${ERRNO_DESCRIPTIONS[code]} */`);
   out.push('');
   out.push(...renderEnum('Mailbox states (field `state`)', ABI_MAILBOX_STATES));
-  out.push(...renderEnum('Mailbox commands (field `command`); 32, 33 and 34 are project extensions', ABI_MAILBOX_COMMANDS));
+  out.push(...renderEnum('Mailbox commands (field `command`); 32 to 35 are project extensions', ABI_MAILBOX_COMMANDS));
   out.push(...renderEnum('Side-band ops (field `op`)', ABI_SIDEBAND_OPS));
   for (const layout of ALL_LAYOUTS) out.push(...renderStruct(layout));
   out.push('/* Layout checks: every field offset and size, every struct size and alignment. */');

@@ -14,7 +14,7 @@ export const LQ_HEADER_BYTES = 64;
 export const LQ_MAGIC = 0;
 /** `version`: {@link LAUNCH_QUEUE_VERSION}. */
 export const LQ_VERSION = 4;
-/** `capacity`: slots in the ring, a power of two in [1, {@link LQ_MAX_CAPACITY}]. */
+/** `capacity`: slots in the ring, a power of two in [{@link LQ_MIN_CAPACITY}, {@link LQ_MAX_CAPACITY}]. */
 export const LQ_CAPACITY = 8;
 /** `slot_bytes`: {@link LQ_SLOT_BYTES}. */
 export const LQ_SLOT_BYTES_FIELD = 12;
@@ -57,6 +57,11 @@ export const LQ_SLOT_ARGC = 8;
 export const LQ_SLOT_ARGS = 16;
 /** Most u64 arguments a slot carries. */
 export const LQ_MAX_ARGS = (LQ_SLOT_BYTES - LQ_SLOT_ARGS) / 8;
+/**
+ * Fewest slots a queue may have. With one slot a published launch (seq `pos + 1`) reads as the
+ * slot freed for the next lap (`pos + capacity`), so a second push would overwrite the first.
+ */
+export const LQ_MIN_CAPACITY = 2;
 /** Most slots a queue may have. */
 export const LQ_MAX_CAPACITY = 1 << 16;
 
@@ -67,7 +72,13 @@ export function launchQueueBytes(capacity: number): number {
 
 /** True for a capacity the layout allows. */
 export function isLaunchQueueCapacity(capacity: number): boolean {
-  return Number.isInteger(capacity) && capacity >= 1 && capacity <= LQ_MAX_CAPACITY && (capacity & (capacity - 1)) === 0;
+  return Number.isInteger(capacity) && capacity >= LQ_MIN_CAPACITY && capacity <= LQ_MAX_CAPACITY && (capacity & (capacity - 1)) === 0;
+}
+
+/** Why the layout does not allow `capacity`, or undefined. */
+export function launchQueueCapacityProblem(capacity: number): string | undefined {
+  if (isLaunchQueueCapacity(capacity)) return undefined;
+  return `launch queue capacity ${capacity} is not a power of two in [${LQ_MIN_CAPACITY}, ${LQ_MAX_CAPACITY}]`;
 }
 
 /**
@@ -83,7 +94,8 @@ export function launchQueueProblem(words: Int32Array, byteLength: number): strin
   const slotBytes = Atomics.load(words, LQ_SLOT_BYTES_FIELD >> 2);
   if (slotBytes !== LQ_SLOT_BYTES) return `launch queue slots must be ${LQ_SLOT_BYTES} bytes, got ${slotBytes}`;
   const capacity = Atomics.load(words, LQ_CAPACITY >> 2);
-  if (!isLaunchQueueCapacity(capacity)) return `launch queue capacity ${capacity} is not a power of two in [1, ${LQ_MAX_CAPACITY}]`;
+  const capacityProblem = launchQueueCapacityProblem(capacity);
+  if (capacityProblem !== undefined) return capacityProblem;
   if (launchQueueBytes(capacity) > byteLength) return `a launch queue of ${capacity} slots needs ${launchQueueBytes(capacity)} bytes, got ${byteLength}`;
   return undefined;
 }

@@ -24,8 +24,8 @@ import {
   LQ_SLOT_SEQ,
   LQ_TAIL,
   LQ_VERSION,
-  isLaunchQueueCapacity,
   launchQueueBytes,
+  launchQueueCapacityProblem,
   launchQueueProblem,
 } from './launch-queue-layout';
 
@@ -46,6 +46,14 @@ export interface LaunchRecord {
 export type LaunchTake = LaunchRecord | 'pending' | 'empty';
 
 const W = (byteOffset: number): number => byteOffset >> 2;
+
+/** Why a queue cannot start at `byteOffset` (a typed array would throw a RangeError, or words would be unaligned), or undefined. */
+function offsetProblem(byteOffset: number): string | undefined {
+  if (!Number.isInteger(byteOffset) || byteOffset < 0) return `a launch queue must start at a non-negative integer offset, got offset ${byteOffset}`;
+  if (byteOffset % 8 !== 0) return `a launch queue must start on an 8-byte boundary, got offset ${byteOffset}`;
+  return undefined;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -64,7 +72,11 @@ export class LaunchQueueView {
 
   /** Views the queue at `byteOffset` (a multiple of 8); `InvalidArgumentError` when its header is not a usable queue. */
   constructor(buffer: ArrayBufferLike, byteOffset: number, byteLength: number) {
-    if (byteOffset % 8 !== 0) throw new InvalidArgumentError(`a launch queue must start on an 8-byte boundary, got offset ${byteOffset}`);
+    const offset = offsetProblem(byteOffset);
+    if (offset !== undefined) throw new InvalidArgumentError(offset);
+    if (!Number.isInteger(byteLength) || byteLength < 0 || byteOffset + byteLength > buffer.byteLength) {
+      throw new InvalidArgumentError(`a launch queue of ${byteLength} bytes at offset ${byteOffset} does not fit in ${buffer.byteLength} bytes of memory`);
+    }
     this.words = new Int32Array(buffer, byteOffset, byteLength >> 2);
     const problem = launchQueueProblem(this.words, byteLength);
     if (problem !== undefined) throw new InvalidArgumentError(problem);
@@ -77,8 +89,16 @@ export class LaunchQueueView {
 
   /** Writes an empty queue of `capacity` slots into zeroed memory (the owner does this once). */
   static format(buffer: ArrayBufferLike, byteOffset: number, capacity: number): void {
-    if (!isLaunchQueueCapacity(capacity)) throw new InvalidArgumentError(`launch queue capacity ${capacity} is not a power of two in range`);
-    const words = new Int32Array(buffer, byteOffset, launchQueueBytes(capacity) >> 2);
+    const capacityProblem = launchQueueCapacityProblem(capacity);
+    if (capacityProblem !== undefined) throw new InvalidArgumentError(capacityProblem);
+    const offset = offsetProblem(byteOffset);
+    if (offset !== undefined) throw new InvalidArgumentError(offset);
+    const bytes = launchQueueBytes(capacity);
+    if (byteOffset + bytes > buffer.byteLength) {
+      const room = Math.max(0, buffer.byteLength - byteOffset);
+      throw new InvalidArgumentError(`a launch queue of ${capacity} slots needs ${bytes} bytes, the memory has ${room} from offset ${byteOffset}`);
+    }
+    const words = new Int32Array(buffer, byteOffset, bytes >> 2);
     for (let i = 0; i < capacity; i++) Atomics.store(words, W(LQ_SLOTS_OFFSET + i * LQ_SLOT_BYTES + LQ_SLOT_SEQ), i);
     Atomics.store(words, W(LQ_CAPACITY), capacity);
     Atomics.store(words, W(LQ_SLOT_BYTES_FIELD), LQ_SLOT_BYTES);
