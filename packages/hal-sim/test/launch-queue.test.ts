@@ -2,12 +2,12 @@
 // ring, argument limits, sharing it with another process that launches through it, bad launches
 // from such a producer, device loss, and how the device thread ends (destroy, process exit).
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { ftruncateSync, openSync, readdirSync, readlinkSync } from 'node:fs';
+import { fstatSync, ftruncateSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { BackendAllocation, LQ_MAX_ARGS, LaunchQueueView, SharedLaunchQueue, U64_MAX, launchQueueBytes } from '@simpler/abi';
-import { SharedMemoryObject } from '@simpler/shm';
 import { SimBackend, createBackend } from '../src';
 import { LAUNCH_QUEUE_CAPACITY } from '../src/launch-queue-memory';
+import { ShmModule, loadShm } from '../src/shm-loader';
 import { MEMORIES, hostNotify, words } from './support/host-side';
 
 const fixture = (file: string): string => path.join(__dirname, 'fixtures', file);
@@ -31,6 +31,16 @@ async function until(condition: () => boolean, ms = 20_000): Promise<void> {
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
     await nap(2);
+  }
+}
+
+/** Polls blocking this thread, e.g. so that its timers cannot run meanwhile. */
+function blockUntil(condition: () => boolean, ms = 20_000): void {
+  const deadline = Date.now() + ms;
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    Atomics.wait(word, 0, 0, 1);
   }
 }
 
@@ -68,9 +78,18 @@ function queueFds(): number {
   return found;
 }
 
+/** Mappings in this process of the object with inode `ino`. */
+function mappingsOf(ino: number): number {
+  return readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((line) => line.split(/\s+/)[4] === String(ino)).length;
+}
+
 /** A second descriptor of the shared queue (the backend keeps its own), owned by the caller. */
-function reopen(shared: SharedLaunchQueue): SharedMemoryObject {
-  return SharedMemoryObject.fromFd(openSync(`/proc/self/fd/${shared.fd}`, 'r+'));
+function reopen(shared: SharedLaunchQueue): ReturnType<ShmModule['SharedMemoryObject']['fromFd']> {
+  const { shm, reason } = loadShm();
+  if (shm === undefined) throw new Error(`@simpler/shm: ${reason}`);
+  return shm.SharedMemoryObject.fromFd(openSync(`/proc/self/fd/${shared.fd}`, 'r+'));
 }
 
 /** The `held` word of the queue, read through a mapping of its own. */
@@ -147,16 +166,22 @@ describe.each(MEMORIES)('launches, %s memory', (memory) => {
     const w = words(a);
     const before = LAUNCH_QUEUE_CAPACITY + 200;
     const after = 300;
+    const late = 50;
+    const record = (seq: number): void => b.launch('record', [a.deviceBase + BigInt(LOG), BigInt(seq)]);
     b.launch('hold', [a.deviceBase + BigInt(HOLD1)]);
     // Once the device runs the first hold, the ring is empty and nothing more is taken.
     await until(() => Atomics.load(w, HOLD1 / 4 + 1) === 1);
-    for (let i = 0; i < before; i++) b.launch('record', [a.deviceBase + BigInt(LOG), BigInt(i)]);
+    for (let i = 0; i < before; i++) record(i);
     b.launch('hold', [a.deviceBase + BigInt(HOLD2)]);
-    for (let i = 0; i < after; i++) b.launch('record', [a.deviceBase + BigInt(LOG), BigInt(before + i)]);
+    for (let i = 0; i < after; i++) record(before + i);
     if (memory === 'memfd') expect(heldWord(b.shareLaunchQueue())).toBe(before + 1 + after - LAUNCH_QUEUE_CAPACITY);
     const sync = track(b.synchronize());
 
     hostNotify(a, HOLD1, 1);
+    // Blocks this thread (no held launch moves) until the device freed slots: later launches
+    // must still queue behind the held ones, not take the free slots.
+    blockUntil(() => Atomics.load(w, LOG / 4) >= 100);
+    for (let i = 0; i < late; i++) record(before + after + i);
     // The second hold was held on the host when synchronize was called: it runs only after every earlier launch.
     await until(() => Atomics.load(w, HOLD2 / 4 + 1) === 1);
     expect(records(a)).toEqual(range(0, before));
@@ -165,7 +190,8 @@ describe.each(MEMORIES)('launches, %s memory', (memory) => {
 
     hostNotify(a, HOLD2, 1);
     await sync.promise;
-    expect(records(a)).toEqual(range(0, before + after));
+    await b.synchronize();
+    expect(records(a)).toEqual(range(0, before + after + late));
   });
 
   it(`more than ${LQ_MAX_ARGS} args is EINVAL naming the limit, and nothing is launched`, async () => {
@@ -188,6 +214,7 @@ describe.each(MEMORIES)('launches, %s memory', (memory) => {
     await b.synchronize();
     const view = new DataView(a.bytes.buffer, a.bytes.byteOffset + LOG, 8 + 8 * LQ_MAX_ARGS);
     expect(view.getUint32(0, true)).toBe(LQ_MAX_ARGS);
+    expect(view.getUint32(4, true)).toBe(LQ_MAX_ARGS);
     expect(range(0, LQ_MAX_ARGS).map((i) => view.getBigUint64(8 + 8 * i, true))).toEqual(args);
   });
 });
@@ -294,9 +321,18 @@ describe('a producer in another process (memfd)', () => {
 describe.each(MEMORIES)('device loss, %s memory', (memory) => {
   it('closes the queue: launch is EIO, and a producer elsewhere is told "closed"', async () => {
     const b = await createBackend({ deviceId: 0, memory, kernels: KERNELS });
-    const foreign = memory === 'memfd' ? ForeignProducer.start(b.shareLaunchQueue()) : undefined;
+    const a = b.allocate(4096);
+    const shared = memory === 'memfd' ? b.shareLaunchQueue() : undefined;
+    const foreign = shared !== undefined ? ForeignProducer.start(shared) : undefined;
     try {
+      // The device maps the region when a kernel first touches it.
+      b.launch('record', [a.deviceBase + BigInt(LOG), 1n]);
+      await b.synchronize();
+      const objects = shared !== undefined ? [fstatSync(shared.fd).ino, fstatSync(a.share!().fd).ino] : [];
+      // The host's mapping of each, and the device's.
+      expect(objects.map(mappingsOf)).toEqual(objects.map(() => 2));
       if (foreign !== undefined) expect(await foreign.request({ op: 'state' })).toMatchObject({ closed: 0 });
+
       b.launch('exit', []);
       await expect(b.synchronize()).rejects.toMatchObject({ code: 'EIO', message: expect.stringContaining('exited with code 3') });
       expect(() => b.launch('record', [0n, 0n])).toThrow(expect.objectContaining({ code: 'EIO', message: expect.stringContaining('exited with code 3') }));
@@ -304,8 +340,11 @@ describe.each(MEMORIES)('device loss, %s memory', (memory) => {
         expect(await foreign.request({ op: 'state' })).toMatchObject({ closed: 1, held: 0 });
         expect(await foreign.push('record', [0n, 0n])).toMatchObject({ result: 'closed' });
       }
+      // The lost thread's heap is gone: none of its buffers may still hold shared pages.
+      expect(objects.map(mappingsOf)).toEqual(objects.map(() => 1));
     } finally {
       await foreign?.close();
+      a.release();
       await b.destroy();
     }
   });
