@@ -299,6 +299,25 @@ describe('a producer in another process (memfd)', () => {
     expect(await foreign.push('no-such-kernel', [])).toMatchObject({ result: 'unlisted', id: -1 });
   });
 
+  it("is told 'full' when the ring is, and 'held' while the host holds launches (so it cannot overtake them)", async () => {
+    const c = b.allocate(16384);
+    try {
+      const record = (seq: number): void => b.launch('record', [c.deviceBase + BigInt(LOG), BigInt(seq)]);
+      b.launch('hold', [c.deviceBase + BigInt(HOLD1)]);
+      await until(() => Atomics.load(words(c), HOLD1 / 4 + 1) === 1);
+      for (let i = 0; i < LAUNCH_QUEUE_CAPACITY; i++) record(i);
+      expect(await foreign.push('record', [c.deviceBase + BigInt(LOG), 9999n])).toMatchObject({ result: 'full' });
+      record(LAUNCH_QUEUE_CAPACITY);
+      expect(await foreign.request({ op: 'state' })).toMatchObject({ held: 1 });
+      expect(await foreign.push('record', [c.deviceBase + BigInt(LOG), 9999n])).toMatchObject({ result: 'held' });
+      hostNotify(c, HOLD1, 1);
+      await b.synchronize();
+      expect(records(c)).toEqual(range(0, LAUNCH_QUEUE_CAPACITY + 1));
+    } finally {
+      c.release();
+    }
+  });
+
   it('a bad launch (unknown kernel id, 1000 args) is EIO "bad launch in the queue" at synchronize; later launches still run', async () => {
     expect(await foreign.request({ op: 'raw', kernel: 999, argc: 0 })).toEqual({ result: 'queued' });
     await expect(b.synchronize()).rejects.toMatchObject({
