@@ -108,7 +108,7 @@ type Reply = Record<string, unknown>;
 
 /** fixtures/foreign-producer.js in a child process that inherited the queue as fd 3. */
 class ForeignProducer {
-  private readonly replies: ((reply: Reply) => void)[] = [];
+  private readonly waiting: { resolve: (reply: Reply) => void; reject: (error: Error) => void }[] = [];
   private pending = '';
 
   private constructor(private readonly child: ChildProcess) {
@@ -118,8 +118,11 @@ class ForeignProducer {
       for (let nl = this.pending.indexOf('\n'); nl >= 0; nl = this.pending.indexOf('\n')) {
         const line = this.pending.slice(0, nl);
         this.pending = this.pending.slice(nl + 1);
-        this.replies.shift()?.(JSON.parse(line) as Reply);
+        this.waiting.shift()?.resolve(JSON.parse(line) as Reply);
       }
+    });
+    child.once('exit', (code) => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`foreign producer exited with ${code}`));
     });
   }
 
@@ -132,8 +135,7 @@ class ForeignProducer {
 
   request(request: Reply): Promise<Reply> {
     return new Promise((resolve, reject) => {
-      this.replies.push(resolve);
-      this.child.once('exit', (code) => reject(new Error(`foreign producer exited with ${code}`)));
+      this.waiting.push({ resolve, reject });
       this.child.stdin!.write(JSON.stringify(request) + '\n');
     });
   }
