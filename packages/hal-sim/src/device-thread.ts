@@ -139,13 +139,16 @@ function drainMessages(): void {
   for (let r = receiveMessageOnPort(port); r !== undefined; r = receiveMessageOnPort(port)) onCommand(r.message as DeviceCommand);
 }
 
+function unmapQueue(): void {
+  if (queueUnmapped) return;
+  queueUnmapped = true;
+  queue.unmap();
+}
+
 /** True once the device must stop serving: shut down (then the queue is unmapped) or the host process exits. */
 function stopping(): boolean {
   if (Atomics.load(control, CTL_SHUTDOWN_DONE) === 1) {
-    if (!queueUnmapped) {
-      queueUnmapped = true;
-      queue.unmap();
-    }
+    unmapQueue();
     return true;
   }
   return Atomics.load(control, CTL_STOP) === 1;
@@ -193,5 +196,11 @@ port.on('message', onCommand);
 // A stray rejection from an async user kernel must not take the device down.
 process.on('unhandledRejection', (e) => recordFailure(`device thread: unhandled rejection: ${describeError(e)}`));
 process.on('uncaughtException', (e) => recordFailure(`device thread: uncaught exception: ${describeError(e)}`));
+// A kernel that calls process.exit ends this thread and frees its heap: the shared pages mapped
+// over heap buffers go back first, or the allocator would hand them out while others write them.
+process.on('exit', () => {
+  space.apply({ type: 'shutdown' });
+  unmapQueue();
+});
 port.postMessage({ type: 'ready' });
 setImmediate(serve);
