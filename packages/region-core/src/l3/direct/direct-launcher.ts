@@ -1,5 +1,6 @@
-import { BackendError, LQ_DOORBELL, LQ_MAX_ARGS, LaunchQueueProducer, launchQueueBytes } from '@simpler/abi';
+import { BackendError, LQ_DOORBELL, LaunchQueueProducer, launchQueueBytes } from '@simpler/abi';
 import type { SharedMapping } from '@simpler/shm';
+import { MAX_KERNEL_ARGS } from '../../worker/worker';
 import type { ChipEndpoint, ShareReply } from '../chip-endpoint';
 import { requireShm, shmUnavailableReason } from '../shm-loader';
 import { openChildObject } from './child-object';
@@ -18,11 +19,12 @@ type LaunchPath = 'unknown' | 'mapping' | 'queue' | 'child';
  * child (command 32) when the queue cannot be used for this one:
  * - before the queue is mapped (the first launch asks for it, once), or where it cannot be;
  * - for a kernel the queue's kernel table does not list (the child then answers `EINVAL` for an
- *   unknown name, as at level 2), or with more arguments than a slot holds;
+ *   unknown name, as at level 2), or with more arguments than a launch frame carries (`EINVAL`);
  * - while launches sent through the child are unanswered, or the child holds launches outside
  *   the full ring (either would let this one overtake them);
  * - once the queue is closed (device lost or destroyed: the child answers with the reason).
- * Order is kept: the child puts a launch into the same queue before it answers.
+ * Order is kept: the child puts a launch into the same queue before it answers. Either way the
+ * kernel gets the four arguments of a launch frame, unused ones 0 (docs/l3-protocol.md section 3).
  */
 export class DirectLauncher {
   private path: LaunchPath = 'unknown';
@@ -30,6 +32,8 @@ export class DirectLauncher {
   private mapping: SharedMapping | undefined;
   /** Launches sent through the child and not answered yet. */
   private throughChild = 0;
+  /** The four arguments of the launch being queued (the queue copies them), reused. */
+  private readonly frameArgs: bigint[] = new Array<bigint>(MAX_KERNEL_ARGS).fill(0n);
 
   constructor(private readonly chip: ChipEndpoint) {
     chip.onLost(() => this.release());
@@ -40,13 +44,21 @@ export class DirectLauncher {
     return this.path;
   }
 
+  /** Writes the launch into the mapped queue when it can (then it resolves at once), else sends it through the child. */
   launch(kernel: string, args: readonly bigint[]): Promise<void> {
     const queue = this.queue;
-    if (queue !== undefined && this.throughChild === 0 && args.length <= LQ_MAX_ARGS) {
+    if (queue !== undefined && this.throughChild === 0 && args.length <= MAX_KERNEL_ARGS) {
       const id = queue.kernelId(kernel);
-      if (id >= 0 && queue.push(id, args) === 'queued') return LAUNCHED;
+      if (id >= 0 && queue.push(id, this.asFrameArgs(args)) === 'queued') return LAUNCHED;
     }
     return this.launchThroughChild(kernel, args);
+  }
+
+  /** `args` padded with zeros to four, as the child passes a launch frame's ARG0..ARG3 to the kernel. */
+  private asFrameArgs(args: readonly bigint[]): readonly bigint[] {
+    const out = this.frameArgs;
+    for (let i = 0; i < MAX_KERNEL_ARGS; i++) out[i] = i < args.length ? args[i] : 0n;
+    return out;
   }
 
   /** Unmaps the queue (shutdown, or the child was lost); later launches go to the child, which fails them. */
