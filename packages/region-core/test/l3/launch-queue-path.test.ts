@@ -113,39 +113,65 @@ describe('launches of an L3 simulator chip with memfd memory', () => {
     expect(await entriesOf(worker, log, 4)).toHaveLength(3);
   });
 
-  it.each([
-    ['with the device running', false],
-    ['while the device is busy and the ring fills up (launches held in the child)', true],
-  ])('many unawaited launches across both paths run in launch order, %s', async (_when, blockDevice) => {
-    const launches = 1600;
-    const { region: log, at } = await openLog(worker, launches + 1);
-    await worker.launch(LISTED, [at, 0]);
-    expect(await settledPath(chip.endpoint)).toBe('queue');
-    const gate = await worker.openMappedRegion(128, { signalCount: 2 });
-    if (blockDevice) {
-      // The device sits in this kernel until signal 0 of the gate reaches 1: nothing is taken from the ring meanwhile.
-      const g = await worker.mappedRegionInfo(gate);
-      await worker.launch('round-trip', [g.deviceDataPtr, g.deviceSignalPtr, 1, 64]);
-    }
+  /** Launches tagged `from..to` without awaiting them (unlisted when `unlisted(tag)`); `pause(tag)` may let the event loop run. */
+  async function fire(at: bigint, from: number, to: number, unlisted: (tag: number) => boolean, pause: (tag: number, last: Promise<void>) => Promise<void> | undefined): Promise<Promise<void>[]> {
     const pending: Promise<void>[] = [];
-    let listed = 0;
-    for (let tag = 1; tag <= launches; tag++) {
-      const name = tag % 7 === 3 || tag % 7 === 4 ? UNLISTED : LISTED;
-      if (name === LISTED) listed++;
-      pending.push(worker.launch(name, [at, tag]));
-      // Now and then the launches sent through the child so far are answered, so the
-      // following listed ones may go through the queue again, until the next unlisted one.
-      if (tag % 97 === 0) await pending[pending.length - 1];
+    for (let tag = from; tag <= to; tag++) {
+      const launched = worker.launch(unlisted(tag) ? UNLISTED : LISTED, [at, tag]);
+      pending.push(launched);
+      await pause(tag, launched);
     }
-    if (blockDevice) await worker.mappedRegionNotify(gate, 0, 1);
-    await Promise.all(pending);
+    return pending;
+  }
+
+  /** Two in seven launches are of the unlisted kernel (they always go through the child). */
+  const twoInSeven = (tag: number): boolean => tag % 7 === 3 || tag % 7 === 4;
+  /** Now and then the launches sent through the child so far are answered, so the listed ones that follow may go through the queue again. */
+  const answeredNowAndThen = (tag: number, last: Promise<void>): Promise<void> | undefined => (tag % 97 === 0 ? last : undefined);
+
+  async function expectLaunchOrder(log: MappedRegion, launches: number, listed: number): Promise<void> {
     await worker.synchronize();
     const listedThroughChild = chip.childLaunches.filter((n) => n === LISTED).length - 1;
-    // Both paths carried listed launches (else this test would not test the order across them).
+    // Both paths carried listed launches (else this would not test the order across them).
     expect(listedThroughChild).toBeGreaterThan(0);
     expect(listedThroughChild).toBeLessThan(listed);
     const entries = await entriesOf(worker, log, launches + 1);
     expect(entries.map((e) => e.tag)).toEqual(Array.from({ length: launches + 1 }, (_, i) => i));
+  }
+
+  it('many unawaited launches across both paths run in launch order', async () => {
+    const launches = 1600;
+    const { region: log, at } = await openLog(worker, launches + 1);
+    await worker.launch(LISTED, [at, 0]);
+    expect(await settledPath(chip.endpoint)).toBe('queue');
+    const pending = await fire(at, 1, launches, twoInSeven, answeredNowAndThen);
+    await Promise.all(pending);
+    const listed = Array.from({ length: launches }, (_, i) => i + 1).filter((t) => !twoInSeven(t)).length;
+    await expectLaunchOrder(log, launches, listed);
+  });
+
+  it('launch order holds across a full ring, and while the child holds launches outside it', async () => {
+    const held = 4000;
+    const after = 1500;
+    const launches = held + after;
+    const { region: log, at } = await openLog(worker, launches + 1);
+    await worker.launch(LISTED, [at, 0]);
+    expect(await settledPath(chip.endpoint)).toBe('queue');
+    // The device sits in this kernel until signal 0 of the gate reaches 1: the ring fills up, then
+    // launches through the child are held there, outside the ring.
+    const gate = await worker.openMappedRegion(128, { signalCount: 2 });
+    const g = await worker.mappedRegionInfo(gate);
+    await worker.launch('round-trip', [g.deviceDataPtr, g.deviceSignalPtr, 1, 64]);
+    const pending = await fire(at, 1, held, twoInSeven, answeredNowAndThen);
+    await pending[pending.length - 1];
+    // Room appears in the ring while the child still holds launches: a listed launch must not
+    // take that room ahead of them, though none sent through the child is unanswered (each is
+    // awaited here, so that is so at every launch).
+    await worker.mappedRegionNotify(gate, 0, 1);
+    pending.push(...(await fire(at, held + 1, launches, () => false, (_tag, last) => last)));
+    await Promise.all(pending);
+    const listed = Array.from({ length: launches }, (_, i) => i + 1).filter((t) => t > held || !twoInSeven(t)).length;
+    await expectLaunchOrder(log, launches, listed);
   });
 
   it('an unknown kernel is EINVAL before and after the queue is mapped; more than four arguments is EINVAL at the Worker', async () => {
