@@ -174,6 +174,30 @@ describe('launches of an L3 simulator chip with memfd memory', () => {
     await expectLaunchOrder(log, launches, listed);
   });
 
+  it('a launch never overtakes an earlier request that is still unanswered (a proxied h2region the kernel reads)', async () => {
+    const { region: log, at } = await openLog(worker, 1);
+    await worker.launch(LISTED, [at, 0]);
+    expect(await settledPath(chip.endpoint)).toBe('queue');
+    const entries = 8;
+    const proxied = await worker.openMappedRegion(recordLogBytes(entries), { signalCount: 1, access: 'proxied' });
+    const p = (await worker.mappedRegionInfo(proxied)).deviceDataPtr;
+    for (let round = 1; round <= 20; round++) {
+      // The h2region sets the log's count to 5; the kernel, launched right after without
+      // awaiting it, appends at the count it reads. Run in call order, it appends entry 5.
+      const header = new Uint8Array(recordLogBytes(entries));
+      header[0] = 5;
+      const copied = worker.mappedRegionDatacopyH2Region(proxied, 0, header);
+      const launched = worker.launch(LISTED, [p, round]);
+      await Promise.all([copied, launched]);
+      await worker.synchronize();
+      const got = recordedEntries(await worker.mappedRegionDatacopyRegion2H(proxied, 0, recordLogBytes(entries)));
+      expect(got).toHaveLength(6);
+      expect(got[5]).toEqual({ tag: round, argc: 4 });
+    }
+    await worker.closeMappedRegion(proxied);
+    await worker.closeMappedRegion(log);
+  });
+
   it('an unknown kernel is EINVAL before and after the queue is mapped; more than four arguments is EINVAL at the Worker', async () => {
     const launcher = launcherOf(chip.endpoint);
     const { region: log, at } = await openLog(worker, 4);
