@@ -91,7 +91,15 @@ export type { EntryPoint, EntryPointParam } from './codegen/entry-points';
 export {
   LAUNCH_QUEUE_MAGIC,
   LAUNCH_QUEUE_VERSION,
+  LQ_TAIL,
+  LQ_HEAD,
   LQ_DOORBELL,
+  LQ_SLEEPING,
+  LQ_CLOSED,
+  LQ_HELD,
+  LQ_KERNEL_COUNT,
+  LQ_SLOTS_OFFSET,
+  LQ_SLOT_BYTES,
   LQ_MAX_ARGS,
   LQ_KERNEL_NAME_BYTES,
   LQ_KERNEL_TABLE_ENTRIES,
@@ -101,3 +109,4 @@ export {
 export { LaunchQueueView, LaunchQueueProducer, LaunchQueueOwner, LaunchQueueConsumer } from './launch-queue/launch-queue';
 export type { LaunchPushResult, LaunchRecord, LaunchTake } from './launch-queue/launch-queue';
 export type { SharedLaunchQueue } from './launch-queue/shared-launch-queue';
+export { AdaptiveSpin } from './timing/adaptive-spin';

@@ -40,6 +40,8 @@ export interface DeviceThreadData {
   readonly queue: import('./launch-queue-memory').DeviceQueueEnd;
   readonly platform: string;
   readonly deviceId: number;
+  /** How long to poll the launch queue after a kernel before sleeping, in µs. */
+  readonly spinUs: number;
 }
 
 // Int32 word indices of an allocation's cell: a small SharedArrayBuffer shared by host and device.

@@ -3,7 +3,7 @@
 // host through the shared control block.
 import { MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { LQ_MAX_ARGS, LaunchRecord, LaunchTake } from '@simpler/abi';
+import { AdaptiveSpin, LQ_MAX_ARGS, LaunchRecord, LaunchTake } from '@simpler/abi';
 import { openDeviceLaunchQueue } from './device-launch-queue';
 import { DeviceAddressSpace } from './device-address-space';
 import { DeviceKernel } from './device-memory';
@@ -42,6 +42,7 @@ const space = new DeviceAddressSpace(drainAllocations, control);
 /** Kernels by id: id 0 is the built-in round trip, the host numbers registered ones from 1. */
 const kernels: KernelEntry[] = [{ name: ROUND_TRIP_KERNEL, fn: roundTripKernel }];
 const queue = openDeviceLaunchQueue(data.queue, control);
+const spin = new AdaptiveSpin(data.spinUs);
 let queueUnmapped = false;
 
 function drainAllocations(): void {
@@ -154,6 +155,24 @@ function stopping(): boolean {
   return Atomics.load(control, CTL_STOP) === 1;
 }
 
+/**
+ * Polls the queue for up to the spin budget; producers see the device awake meanwhile and skip
+ * the futex wake. The budget follows whether polling pays (`AdaptiveSpin`): a host that launches
+ * in a tight loop keeps it; one whose launches come further apart than the budget turns it off,
+ * so the device does not take a core from it for nothing.
+ */
+function pollForLaunch(): LaunchTake {
+  const c = queue.consumer;
+  let next = c.take();
+  if (typeof next === 'object') return next;
+  const budgetUs = spin.budgetUs;
+  if (budgetUs <= 0) return next;
+  const end = performance.now() + budgetUs / 1000;
+  while (typeof next !== 'object' && performance.now() < end) next = c.take();
+  spin.record(typeof next === 'object');
+  return next;
+}
+
 /** Announces the sleep, looks once more, sleeps on the doorbell, looks again. */
 function sleepThenTake(found: 'pending' | 'empty'): LaunchTake {
   const c = queue.consumer;
@@ -172,10 +191,12 @@ function sleepThenTake(found: 'pending' | 'empty'): LaunchTake {
  * module) hands the thread back to its event loop until it settles; so does every idle wake-up.
  */
 function serve(): void {
-  for (;;) {
+  for (let ran = false; ; ran = true) {
     drainMessages();
     if (stopping()) return;
     let next = queue.consumer.take();
+    // Right after kernels, poll a while first: the next launch of a loop then needs no wake-up.
+    if (typeof next !== 'object' && ran) next = pollForLaunch();
     if (typeof next !== 'object') {
       next = sleepThenTake(next);
       if (typeof next !== 'object') {

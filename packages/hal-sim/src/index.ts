@@ -1,4 +1,4 @@
-export { BACKEND_NAME, SIM_PLATFORMS, SimBackend, createBackend } from './sim-backend';
+export { BACKEND_NAME, DEFAULT_DEVICE_SPIN_US, SIM_PLATFORMS, SimBackend, createBackend } from './sim-backend';
 export type { SimBackendOptions, SimMemory } from './sim-backend';
 export type { DeviceAddress, DeviceMemory, DeviceKernel } from './device-memory';
 export { ROUND_TRIP_KERNEL, ROUND_TRIP_DEFAULT_TIMEOUT_US, roundTripKernel } from './round-trip-kernel';

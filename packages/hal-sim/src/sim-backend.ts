@@ -65,15 +65,27 @@ export interface SimBackendOptions extends BackendOptions {
    * the garbage collectors of both threads drop it.
    */
   readonly memory?: SimMemory;
+  /**
+   * How long the device thread keeps polling its launch queue after a kernel before it sleeps, in
+   * µs (default {@link DEFAULT_DEVICE_SPIN_US}; 0: sleep at once). A program that launches in a
+   * loop then finds the device awake: no futex wake, no thread wake-up. Costs up to this much CPU
+   * after each burst of kernels.
+   */
+  readonly deviceSpinUs?: number;
 }
+
+/** Default of {@link SimBackendOptions.deviceSpinUs}: longer than a host's turn between two launches of a tight loop. */
+export const DEFAULT_DEVICE_SPIN_US = 100;
+/** Largest {@link SimBackendOptions.deviceSpinUs}. */
+const MAX_DEVICE_SPIN_US = 1_000_000;
 
 /** Kinds of simulator region memory (see {@link SimBackendOptions.memory}). */
 export type SimMemory = 'memfd' | 'sab';
 
 /** The options {@link createBackend} knows; any other key is `EINVAL` (a typo must not run as if absent). */
-const SIM_OPTION_KEYS = knownKeys<Required<Pick<SimBackendOptions, 'deviceId' | 'platform' | 'kernels' | 'guardBytes' | 'memory'>>>(
+const SIM_OPTION_KEYS = knownKeys<Required<Pick<SimBackendOptions, 'deviceId' | 'platform' | 'kernels' | 'guardBytes' | 'memory' | 'deviceSpinUs'>>>(
   `${BACKEND_NAME} backendOptions`,
-  { deviceId: true, platform: true, kernels: true, guardBytes: true, memory: true },
+  { deviceId: true, platform: true, kernels: true, guardBytes: true, memory: true, deviceSpinUs: true },
 );
 
 // Node 20 has Atomics.waitAsync; the ES2022 lib typings do not.
@@ -167,6 +179,10 @@ export class SimBackend implements RegionBackend {
       throw new InvalidArgumentError(`createBackend: kernels must be an object of name → module path, got ${String(kernels)}`);
     }
     this.guardSize = guardSizeOf(options.guardBytes);
+    const spinUs = options.deviceSpinUs ?? DEFAULT_DEVICE_SPIN_US;
+    if (typeof spinUs !== 'number' || !Number.isSafeInteger(spinUs) || spinUs < 0 || spinUs > MAX_DEVICE_SPIN_US) {
+      throw new InvalidArgumentError(`createBackend: deviceSpinUs must be an integer number of µs in [0, ${MAX_DEVICE_SPIN_US}], got ${String(spinUs)}`);
+    }
     const memory = memoryOf(options.memory);
     this.memory = memory.kind;
     this.shm = memory.shm;
@@ -180,7 +196,7 @@ export class SimBackend implements RegionBackend {
     this.queue.owner.listKernel(0, ROUND_TRIP_KERNEL);
     const channel = new MessageChannel();
     this.allocPort = channel.port1;
-    const workerData: DeviceThreadData = { control: shared, allocPort: channel.port2, platform, deviceId, queue: this.queue.deviceEnd };
+    const workerData: DeviceThreadData = { control: shared, allocPort: channel.port2, platform, deviceId, queue: this.queue.deviceEnd, spinUs };
     // The device closes descriptors the host duplicated for it: not "unmanaged" ones of its own.
     this.worker = new Worker(script, { workerData, transferList: [channel.port2], trackUnmanagedFds: false });
     stopOnExit.add(this);

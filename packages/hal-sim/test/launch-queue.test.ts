@@ -4,7 +4,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fstatSync, ftruncateSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
-import { BackendAllocation, LQ_MAX_ARGS, LaunchQueueView, SharedLaunchQueue, U64_MAX, launchQueueBytes } from '@simpler/abi';
+import { BackendAllocation, LQ_MAX_ARGS, LQ_SLEEPING, LaunchQueueView, SharedLaunchQueue, U64_MAX, launchQueueBytes } from '@simpler/abi';
 import { SimBackend, createBackend } from '../src';
 import { LAUNCH_QUEUE_CAPACITY } from '../src/launch-queue-memory';
 import { ShmModule, loadShm } from '../src/shm-loader';
@@ -336,6 +336,44 @@ describe('a producer in another process (memfd)', () => {
     expect(await foreign.push('record', [log(), 101n])).toMatchObject({ result: 'queued' });
     await b.synchronize();
     expect(records(a).slice(start)).toEqual([100, 101]);
+  });
+});
+
+describe('polling after kernels (deviceSpinUs, memfd)', () => {
+  /** Whether the device has announced a sleep on the queue's doorbell, read through a mapping of its own. */
+  async function sleepingAfterKernel(deviceSpinUs: number): Promise<boolean[]> {
+    const b = await createBackend({ deviceId: 0, memory: 'memfd', deviceSpinUs });
+    try {
+      const shared = b.shareLaunchQueue();
+      const object = reopen(shared);
+      const mapping = object.map(shared.length);
+      object.close();
+      try {
+        const sleeping = new Int32Array(mapping.buffer, mapping.byteOffset + LQ_SLEEPING, 1);
+        const a = b.allocate(256);
+        hostNotify(a, 64, 1);
+        b.launch('round-trip', [a.deviceBase + 192n, a.deviceBase + 64n, 1n, 16n]);
+        await b.synchronize();
+        const seen: boolean[] = [];
+        for (let i = 0; i < 5; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          seen.push(Atomics.load(sleeping, 0) !== 0);
+        }
+        a.release();
+        return seen;
+      } finally {
+        mapping.unmap();
+      }
+    } finally {
+      await b.destroy();
+    }
+  }
+
+  it('with a budget, the device stays awake after a kernel (a launch then needs no futex wake); with 0 it sleeps at once', async () => {
+    // One second of polling outlasts the 100 ms looked at; without a budget the device sleeps within it.
+    expect(await sleepingAfterKernel(1_000_000)).toEqual([false, false, false, false, false]);
+    const none = await sleepingAfterKernel(0);
+    expect(none[none.length - 1]).toBe(true);
   });
 });
 

@@ -49,7 +49,14 @@ describe('SimBackend creation failures', () => {
   it.each([['guardbytes'], ['kernel'], ['platfrom'], ['transport']])('an unknown option %p is EINVAL naming it and the known ones', async (key) => {
     await expect(createBackend({ deviceId: 0, [key]: 1 })).rejects.toMatchObject({
       code: 'EINVAL',
-      message: `@simpler/hal-sim backendOptions: unknown option "${key}"; known options: deviceId, platform, kernels, guardBytes, memory`,
+      message: `@simpler/hal-sim backendOptions: unknown option "${key}"; known options: deviceId, platform, kernels, guardBytes, memory, deviceSpinUs`,
+    });
+  });
+
+  it.each([[-1], [1.5], [1_000_001], ['100'], [Number.NaN]])('deviceSpinUs %p is EINVAL naming the range', async (deviceSpinUs) => {
+    await expect(createBackend({ deviceId: 0, deviceSpinUs } as never)).rejects.toMatchObject({
+      code: 'EINVAL',
+      message: expect.stringContaining('deviceSpinUs must be an integer number of µs in [0, 1000000]'),
     });
   });
 

@@ -1,9 +1,8 @@
-import { ERRNO, INFO_LAYOUT, InvalidArgumentError, MailboxFrame, SidebandOp, isRegionError, isValidCopyRange, describe } from '@simpler/abi';
+import { AdaptiveSpin, describe, ERRNO, INFO_LAYOUT, InvalidArgumentError, isRegionError, isValidCopyRange, MailboxFrame, SidebandOp } from '@simpler/abi';
 import type { ChipContext } from './chip-child';
 import { countAhead } from './chunk-cursor';
 import type { DataWindow } from './data-window';
 import { CHILD_CHUNKS_WORD, PARENT_CHUNKS_WORD } from './shm-layout';
-import { AdaptiveSpin } from './adaptive-spin';
 import { ShmMailbox, spinUntil } from './shm-mailbox';
 import type { SidebandRequest } from './sideband-segment';
 

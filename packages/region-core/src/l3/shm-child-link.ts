@@ -1,8 +1,7 @@
 import { writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { BackendError, InvalidArgumentError, MAILBOX_BYTES, MailboxFrame, MailboxState } from '@simpler/abi';
+import { AdaptiveSpin, BackendError, InvalidArgumentError, MAILBOX_BYTES, MailboxFrame, MailboxState } from '@simpler/abi';
 import type { SharedMapping, SharedMemoryObject } from '@simpler/shm';
-import { AdaptiveSpin } from './adaptive-spin';
 import { ChildWindowServer } from './child-window-server';
 import type { ChipContext } from './chip-child';
 import { DataWindow } from './data-window';

@@ -1,8 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { BackendError, INFO_LAYOUT, MAILBOX_BYTES, MailboxCommand, MailboxFrame, MailboxState, SidebandOp } from '@simpler/abi';
+import { AdaptiveSpin, BackendError, INFO_LAYOUT, MAILBOX_BYTES, MailboxCommand, MailboxFrame, MailboxState, SidebandOp } from '@simpler/abi';
 import type { SharedMapping, SharedMemoryObject } from '@simpler/shm';
 import { allocateOutput } from '../context/byte-source';
-import { AdaptiveSpin } from './adaptive-spin';
 import { ChunkCursor, countAhead } from './chunk-cursor';
 import { DataWindow } from './data-window';
 import type { FrameTransport } from './frame-transport';

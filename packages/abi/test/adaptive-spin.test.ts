@@ -1,4 +1,4 @@
-import { AdaptiveSpin } from '../../src/l3/adaptive-spin';
+import { AdaptiveSpin } from '../src/timing/adaptive-spin';
 
 describe('AdaptiveSpin', () => {
   it('halves its budget after each wait that had to sleep, down to off, and restores it after one that paid', () => {
