@@ -5,8 +5,7 @@ import { readlinkSync, statSync } from 'node:fs';
 import { MailboxCommand, MailboxFrame, MailboxState, REGION_MAGIC, REGION_VERSION, computeRegionLayout } from '@simpler/abi';
 import { requireShm } from '../../src/l3/shm-loader';
 import { TRANSPORTS } from './helpers/process-state';
-import { RawChild } from './helpers/raw-child';
-import { RawShmChild } from './helpers/raw-shm-child';
+import { RawChip, startRawChip } from './helpers/raw-chip';
 import { writeTestBackend } from './helpers/test-backend';
 
 const EINVAL = -22;
@@ -17,38 +16,27 @@ const WAKE_BY_POLLING = 0xffff_ffff_ffff_ffffn;
 const backend = writeTestBackend();
 afterAll(() => backend.remove());
 
-/** A raw chip child over either transport. */
-interface Raw {
-  readonly process: { readonly pid?: number };
-  ready(): Promise<void>;
-  request(build: (f: MailboxFrame) => void): Promise<MailboxFrame>;
-  kill(): void;
-}
 
-function start(transport: (typeof TRANSPORTS)[number], backendModule: string, extra: readonly string[] = []): Raw {
-  return transport === 'shm' ? RawShmChild.start(backendModule, 0, { extra }) : RawChild.start(backendModule, 0, extra);
-}
-
-const open = (c: Raw, dataBytes: number, signals: number): Promise<MailboxFrame> =>
+const open = (c: RawChip, dataBytes: number, signals: number): Promise<MailboxFrame> =>
   c.request((f) => {
     f.command = MailboxCommand.OPEN;
     f.setArg(0, dataBytes);
     f.setArg(1, signals);
   });
 
-const share = (c: Raw, handle: bigint): Promise<MailboxFrame> =>
+const share = (c: RawChip, handle: bigint): Promise<MailboxFrame> =>
   c.request((f) => {
     f.command = MailboxCommand.SHARE;
     f.setArgBig(0, handle);
   });
 
-const close = (c: Raw, handle: number): Promise<MailboxFrame> =>
+const close = (c: RawChip, handle: number): Promise<MailboxFrame> =>
   c.request((f) => {
     f.command = MailboxCommand.CLOSE;
     f.setArg(0, handle);
   });
 
-const notify = (c: Raw, handle: number, id: number, value: number): Promise<MailboxFrame> =>
+const notify = (c: RawChip, handle: number, id: number, value: number): Promise<MailboxFrame> =>
   c.request((f) => {
     f.command = MailboxCommand.NOTIFY;
     f.setArg(0, handle);
@@ -79,10 +67,10 @@ function expectRefused(reply: MailboxFrame, errno: number, message: RegExp): voi
 
 describe.each(TRANSPORTS)('command 34 (share) at the frame level, over %s', (transport) => {
   describe('a simulator child with memfd memory', () => {
-    let child: Raw;
+    let child: RawChip;
     let pid: number;
     beforeAll(async () => {
-      child = start(transport, '@simpler/hal-sim', ['--backend-options', '{"memory":"memfd"}']);
+      child = startRawChip(transport, '@simpler/hal-sim', ['--backend-options', '{"memory":"memfd"}']);
       await child.ready();
       pid = child.process.pid!;
     });
@@ -164,7 +152,7 @@ describe.each(TRANSPORTS)('command 34 (share) at the frame level, over %s', (tra
   });
 
   it('a backend whose memory cannot be shared (SharedArrayBuffer test backend) answers ENOTSUP for an open region', async () => {
-    const child = start(transport, backend.file);
+    const child = startRawChip(transport, backend.file);
     try {
       await child.ready();
       const opened = await open(child, 256, 1);
@@ -178,7 +166,7 @@ describe.each(TRANSPORTS)('command 34 (share) at the frame level, over %s', (tra
   });
 
   it("the simulator with memory 'sab' answers ENOTSUP", async () => {
-    const child = start(transport, '@simpler/hal-sim', ['--backend-options', '{"memory":"sab"}']);
+    const child = startRawChip(transport, '@simpler/hal-sim', ['--backend-options', '{"memory":"sab"}']);
     try {
       await child.ready();
       const opened = await open(child, 256, 1);
@@ -190,7 +178,7 @@ describe.each(TRANSPORTS)('command 34 (share) at the frame level, over %s', (tra
   });
 
   it('the stub backend (@simpler/hal-stub) opens nothing (ENOTSUP), so a share names no region: EINVAL', async () => {
-    const child = start(transport, '@simpler/hal-stub');
+    const child = startRawChip(transport, '@simpler/hal-stub');
     try {
       await child.ready();
       const opened = await open(child, 256, 1);

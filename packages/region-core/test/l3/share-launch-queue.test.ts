@@ -9,27 +9,15 @@ import { requireShm } from '../../src/l3/shm-loader';
 import { launcherOf, queueDescriptors, queueMappings, QUEUE_NAME, settledPath } from './helpers/launch-queue-probes';
 import { LyingChild, QueueLie, writeLyingChild } from './helpers/lying-chip-child';
 import { TRANSPORTS } from './helpers/process-state';
-import { RawChild } from './helpers/raw-child';
-import { RawShmChild } from './helpers/raw-shm-child';
+import { RawChip, startRawChip } from './helpers/raw-chip';
 import { writeTestBackend } from './helpers/test-backend';
 
 const EIO = -5;
 const ENOTSUP = -95;
 
-/** A raw chip child over either transport. */
-interface Raw {
-  readonly process: { readonly pid?: number };
-  ready(): Promise<void>;
-  request(build: (f: MailboxFrame) => void): Promise<MailboxFrame>;
-  kill(): void;
-}
 
-function start(transport: (typeof TRANSPORTS)[number], backendModule: string, extra: readonly string[] = []): Raw {
-  return transport === 'shm' ? RawShmChild.start(backendModule, 0, { extra }) : RawChild.start(backendModule, 0, extra);
-}
-
-const shareQueue = (c: Raw): Promise<MailboxFrame> => c.request((f) => (f.command = MailboxCommand.SHARE_LAUNCH_QUEUE));
-const synchronize = (c: Raw): Promise<MailboxFrame> => c.request((f) => (f.command = MailboxCommand.SYNCHRONIZE));
+const shareQueue = (c: RawChip): Promise<MailboxFrame> => c.request((f) => (f.command = MailboxCommand.SHARE_LAUNCH_QUEUE));
+const synchronize = (c: RawChip): Promise<MailboxFrame> => c.request((f) => (f.command = MailboxCommand.SYNCHRONIZE));
 
 /** ARG0..ARG3 and RESULT of a reply, exactly. */
 function fieldsOf(f: MailboxFrame): { args: bigint[]; result: bigint } {
@@ -45,7 +33,7 @@ function expectRefused(reply: MailboxFrame, message: RegExp): void {
 
 describe.each(TRANSPORTS)('command 35 (share launch queue) at the frame level, over %s', (transport) => {
   it('a simulator child with memfd memory describes its queue: a sealed object it holds, offset 0, its length, ARG3 0, RESULT its inode', async () => {
-    const child = start(transport, '@simpler/hal-sim', ['--backend-options', '{"memory":"memfd"}']);
+    const child = startRawChip(transport, '@simpler/hal-sim', ['--backend-options', '{"memory":"memfd"}']);
     try {
       await child.ready();
       const pid = child.process.pid!;
@@ -93,7 +81,7 @@ describe.each(TRANSPORTS)('command 35 (share launch queue) at the frame level, o
     ["the simulator with memory 'sab'", '@simpler/hal-sim', ['--backend-options', '{"memory":"sab"}'], /SharedArrayBuffer.*cannot be shared/],
     ['the stub backend', '@simpler/hal-stub', [], /no launch queue/],
   ])('%s answers ENOTSUP with every field 0, and keeps serving', async (_what, backendModule, extra, message) => {
-    const child = start(transport, backendModule, extra);
+    const child = startRawChip(transport, backendModule, extra);
     try {
       await child.ready();
       expectRefused(await shareQueue(child), message);
@@ -114,7 +102,7 @@ describe.each(TRANSPORTS)('command 35 (share launch queue) at the frame level, o
 
   it('a backend without the hook (SharedArrayBuffer test backend) answers ENOTSUP, and its launches still run', async () => {
     const backend = writeTestBackend();
-    const child = start(transport, backend.file);
+    const child = startRawChip(transport, backend.file);
     try {
       await child.ready();
       expectRefused(await shareQueue(child), /no launch queue/);
