@@ -69,7 +69,7 @@ export type {
   SidebandHeaderRecord,
   MailboxRecord,
 } from './codec/typed-codecs';
-export { MailboxFrame } from './codec/mailbox-frame';
+export { MailboxFrame, MAILBOX_ARG_COUNT } from './codec/mailbox-frame';
 export { readU64, writeU64, writeU64Any, toU64BigInt, describe } from './codec/scalars';
 export { computeRegionLayout, requireU64, requireU32, isValidCopyRange, requireCopyRange } from './sizing';
 export type { RegionLayout } from './sizing';
@@ -101,6 +101,7 @@ export {
   LQ_SLOTS_OFFSET,
   LQ_SLOT_BYTES,
   LQ_MAX_ARGS,
+  LQ_MAX_CAPACITY,
   LQ_KERNEL_NAME_BYTES,
   LQ_KERNEL_TABLE_ENTRIES,
   launchQueueBytes,

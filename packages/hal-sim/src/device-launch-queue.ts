@@ -1,11 +1,9 @@
 // The device thread's end of the launch queue: the consumer, and the sleep that fits the memory
 // (a futex in the memfd, which producers in other processes can wake; Atomics.wait on a SAB).
-import { closeSync } from 'node:fs';
 import { LQ_DOORBELL, LaunchQueueConsumer } from '@simpler/abi';
-import type { SharedMapping } from '@simpler/shm';
-import { CTL_QUEUE_HANDOFF, HANDOFF_DEVICE, HANDOFF_PENDING } from './device-protocol';
+import { CTL_QUEUE_HANDOFF } from './device-protocol';
+import { mapHandedOver } from './handed-over-memfd';
 import type { DeviceQueueEnd } from './launch-queue-memory';
-import { loadShm } from './shm-loader';
 
 /** The consumer plus how to sleep on its doorbell and give the memory back. */
 export interface DeviceLaunchQueue {
@@ -26,21 +24,8 @@ export function openDeviceLaunchQueue(end: DeviceQueueEnd, control: Int32Array):
       unmap: () => undefined,
     };
   }
-  if (Atomics.compareExchange(control, CTL_QUEUE_HANDOFF, HANDOFF_PENDING, HANDOFF_DEVICE) !== HANDOFF_PENDING) {
-    throw new Error('the launch queue was released before the device thread started');
-  }
-  const { shm, reason } = loadShm();
-  if (shm === undefined) {
-    closeSync(end.fd);
-    throw new Error(`cannot map the launch queue: ${reason}`);
-  }
-  const object = shm.SharedMemoryObject.fromFd(end.fd);
-  let mapping: SharedMapping;
-  try {
-    mapping = object.map(undefined, 0, { backing: 'heap' });
-  } finally {
-    object.close();
-  }
+  const { mapping, failure } = mapHandedOver(control, CTL_QUEUE_HANDOFF, end.fd);
+  if (mapping === undefined) throw new Error(`cannot map the launch queue: ${failure}`);
   const own = mapping;
   return {
     consumer: new LaunchQueueConsumer(own.buffer, own.byteOffset, end.byteLength),

@@ -1,18 +1,14 @@
 // Runs on the device thread: turns the host's map messages into the device's own view of each
 // allocation, with the wake/sleep protocol that fits its memory.
-import { closeSync } from 'node:fs';
-import type { SharedMapping, SharedMemoryObject } from '@simpler/shm';
 import {
   AllocMessage,
   CELL_DOORBELL,
   CELL_HANDOFF,
   CELL_HOST_SLEEPERS,
   CTL_DEVICE_SLEEPERS,
-  HANDOFF_DEVICE,
-  HANDOFF_PENDING,
   SLEEPERS_OFFSET,
 } from './device-protocol';
-import { loadShm } from './shm-loader';
+import { mapHandedOver } from './handed-over-memfd';
 
 /** One allocation as the device sees it. `live[0]` is cleared by the host's synchronous release. */
 export interface Mapping {
@@ -66,24 +62,8 @@ function failedMapping(msg: MapMessage, failure: string): Mapping {
 function memfdMapping(msg: Extract<MapMessage, { kind: 'memfd' }>): Mapping {
   const cell = msg.cell;
   // Released before we got here: the host closed the descriptor (and marked it not live).
-  if (Atomics.compareExchange(cell, CELL_HANDOFF, HANDOFF_PENDING, HANDOFF_DEVICE) !== HANDOFF_PENDING) return failedMapping(msg, 'released');
-  const { shm, reason } = loadShm();
-  let object: SharedMemoryObject | undefined;
-  let mapping: SharedMapping | undefined;
-  let failure = reason;
-  try {
-    if (shm !== undefined) {
-      object = shm.SharedMemoryObject.fromFd(msg.fd);
-      // Our own mapping, in our own isolate: our collector alone decides when its range goes.
-      mapping = object.map(undefined, 0, { backing: 'heap' });
-    }
-  } catch (error) {
-    failure = error instanceof Error ? error.message : String(error);
-  } finally {
-    if (object !== undefined) object.close();
-    else closeSync(msg.fd);
-  }
-  if (mapping === undefined) return failedMapping(msg, failure ?? 'unknown');
+  const { mapping, failure } = mapHandedOver(cell, CELL_HANDOFF, msg.fd);
+  if (mapping === undefined) return failedMapping(msg, failure);
   const own = mapping;
   const len = msg.byteLength;
   const at = own.byteOffset + msg.byteOffset;

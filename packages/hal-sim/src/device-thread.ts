@@ -161,10 +161,9 @@ function stopping(): boolean {
  * in a tight loop keeps it; one whose launches come further apart than the budget turns it off,
  * so the device does not take a core from it for nothing.
  */
-function pollForLaunch(): LaunchTake {
+function pollForLaunch(found: 'pending' | 'empty'): LaunchTake {
   const c = queue.consumer;
-  let next = c.take();
-  if (typeof next === 'object') return next;
+  let next: LaunchTake = found;
   const budgetUs = spin.budgetUs;
   if (budgetUs <= 0) return next;
   const end = performance.now() + budgetUs / 1000;
@@ -196,7 +195,7 @@ function serve(): void {
     if (stopping()) return;
     let next = queue.consumer.take();
     // Right after kernels, poll a while first: the next launch of a loop then needs no wake-up.
-    if (typeof next !== 'object' && ran) next = pollForLaunch();
+    if (typeof next !== 'object' && ran) next = pollForLaunch(next);
     if (typeof next !== 'object') {
       next = sleepThenTake(next);
       if (typeof next !== 'object') {

@@ -3,6 +3,9 @@ import { decodeCString, encodeCString } from './struct-codec';
 import { describe, readU64, writeU64 } from './scalars';
 import { InvalidArgumentError } from '../errors';
 
+/** Argument words of a mailbox frame (ARG0..ARG3): what a request carries besides its name. */
+export const MAILBOX_ARG_COUNT = 4;
+
 const OFF = { state: 0, error: 4, command: 8, args: 16, result: 48, name: 64, errorMessage: 3840 } as const;
 
 /**

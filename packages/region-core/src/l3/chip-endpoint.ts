@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import {
   BackendError,
   InvalidArgumentError,
+  MAILBOX_ARG_COUNT,
   MailboxCommand,
   MailboxFrame,
   MailboxState,
@@ -393,13 +394,13 @@ export class ChipEndpoint implements Endpoint {
   }
 
   launch(kernel: string, args: readonly bigint[]): Promise<void> {
-    if (args.length > 4) return Promise.reject(new InvalidArgumentError(`a kernel launched through a chip child takes at most 4 args, got ${args.length}`));
+    if (args.length > MAILBOX_ARG_COUNT) return Promise.reject(new InvalidArgumentError(`a kernel launched through a chip child takes at most ${MAILBOX_ARG_COUNT} args, got ${args.length}`));
     return this.requests.request(
       'launch',
       (f) => {
         f.command = MailboxCommand.LAUNCH;
         f.name = kernel;
-        for (let i = 0; i < 4; i++) f.setArgBig(i as 0 | 1 | 2 | 3, i < args.length ? args[i] : 0n);
+        for (let i = 0; i < MAILBOX_ARG_COUNT; i++) f.setArgBig(i as 0 | 1 | 2 | 3, i < args.length ? args[i] : 0n);
       },
       () => undefined,
     );

@@ -1,5 +1,6 @@
 import {
   InvalidArgumentError,
+  MAILBOX_ARG_COUNT,
   MAILBOX_NAME_BYTES,
   checkOptions,
   computeRegionLayout,
@@ -44,7 +45,7 @@ export interface WorkerIdOption {
 }
 
 /** Most kernel arguments a launch can carry (the L3 mailbox has ARG0..ARG3). */
-export const MAX_KERNEL_ARGS = 4;
+export const MAX_KERNEL_ARGS = MAILBOX_ARG_COUNT;
 
 const KERNEL_NAME_PATTERN = /^[\x21-\x7e]+$/;
 

@@ -11,6 +11,7 @@ import {
 } from '@simpler/abi';
 import { ParentSegment, SHM_DIR, defaultSegmentPrefix } from '../../src/l3/sideband-segment';
 import { RawChild } from './helpers/raw-child';
+import { control } from './helpers/raw-chip';
 import { writeTestBackend } from './helpers/test-backend';
 
 const backend = writeTestBackend();
@@ -37,13 +38,7 @@ describe('chip child protocol (raw frames)', () => {
     for (const f of extraFiles) fs.rmSync(f, { force: true });
   });
 
-  const open = (dataBytes: number, signals: number, flags = 0): Promise<MailboxFrame> =>
-    child.request((f) => {
-      f.command = MailboxCommand.OPEN;
-      f.setArg(0, dataBytes);
-      f.setArg(1, signals);
-      f.setArg(2, flags);
-    });
+  const open = (dataBytes: number, signals: number, flags = 0): Promise<MailboxFrame> => control(child, MailboxCommand.OPEN, dataBytes, signals, flags);
 
   const sideband = (command: number, name: string = seg.name): Promise<MailboxFrame> =>
     child.request((f) => {
@@ -51,22 +46,9 @@ describe('chip child protocol (raw frames)', () => {
       f.name = name;
     });
 
-  const notify = (h: number, id: number, value: number): Promise<MailboxFrame> =>
-    child.request((f) => {
-      f.command = MailboxCommand.NOTIFY;
-      f.setArg(0, h);
-      f.setArg(1, id);
-      f.setArg(2, value);
-    });
-
+  const notify = (h: number, id: number, value: number): Promise<MailboxFrame> => control(child, MailboxCommand.NOTIFY, h, id, value);
   const wait = (h: number, id: number, target: number, timeoutUs: number): Promise<MailboxFrame> =>
-    child.request((f) => {
-      f.command = MailboxCommand.WAIT;
-      f.setArg(0, h);
-      f.setArg(1, id);
-      f.setArg(2, target);
-      f.setArg(3, timeoutUs);
-    });
+    control(child, MailboxCommand.WAIT, h, id, target, timeoutUs);
 
   function headerStatus(): number {
     return seg.readStatus();

@@ -5,7 +5,7 @@ import { readlinkSync, statSync } from 'node:fs';
 import { MailboxCommand, MailboxFrame, MailboxState, REGION_MAGIC, REGION_VERSION, computeRegionLayout } from '@simpler/abi';
 import { requireShm } from '../../src/l3/shm-loader';
 import { TRANSPORTS } from './helpers/process-state';
-import { RawChip, startRawChip } from './helpers/raw-chip';
+import { RawChip, control, startRawChip } from './helpers/raw-chip';
 import { writeTestBackend } from './helpers/test-backend';
 
 const EINVAL = -22;
@@ -17,32 +17,10 @@ const backend = writeTestBackend();
 afterAll(() => backend.remove());
 
 
-const open = (c: RawChip, dataBytes: number, signals: number): Promise<MailboxFrame> =>
-  c.request((f) => {
-    f.command = MailboxCommand.OPEN;
-    f.setArg(0, dataBytes);
-    f.setArg(1, signals);
-  });
-
-const share = (c: RawChip, handle: bigint): Promise<MailboxFrame> =>
-  c.request((f) => {
-    f.command = MailboxCommand.SHARE;
-    f.setArgBig(0, handle);
-  });
-
-const close = (c: RawChip, handle: number): Promise<MailboxFrame> =>
-  c.request((f) => {
-    f.command = MailboxCommand.CLOSE;
-    f.setArg(0, handle);
-  });
-
-const notify = (c: RawChip, handle: number, id: number, value: number): Promise<MailboxFrame> =>
-  c.request((f) => {
-    f.command = MailboxCommand.NOTIFY;
-    f.setArg(0, handle);
-    f.setArg(1, id);
-    f.setArg(2, value);
-  });
+const open = (c: RawChip, dataBytes: number, signals: number): Promise<MailboxFrame> => control(c, MailboxCommand.OPEN, dataBytes, signals);
+const share = (c: RawChip, handle: bigint): Promise<MailboxFrame> => control(c, MailboxCommand.SHARE, handle);
+const close = (c: RawChip, handle: number): Promise<MailboxFrame> => control(c, MailboxCommand.CLOSE, handle);
+const notify = (c: RawChip, handle: number, id: number, value: number): Promise<MailboxFrame> => control(c, MailboxCommand.NOTIFY, handle, id, value);
 
 /** ARG0..ARG3 and RESULT of a reply, exactly. */
 function fieldsOf(f: MailboxFrame): { args: bigint[]; result: bigint } {

@@ -9,15 +9,15 @@ import { requireShm } from '../../src/l3/shm-loader';
 import { launcherOf, queueDescriptors, queueMappings, QUEUE_NAME, settledPath } from './helpers/launch-queue-probes';
 import { LyingChild, QueueLie, writeLyingChild } from './helpers/lying-chip-child';
 import { TRANSPORTS } from './helpers/process-state';
-import { RawChip, startRawChip } from './helpers/raw-chip';
+import { RawChip, control, startRawChip } from './helpers/raw-chip';
 import { writeTestBackend } from './helpers/test-backend';
 
 const EIO = -5;
 const ENOTSUP = -95;
 
 
-const shareQueue = (c: RawChip): Promise<MailboxFrame> => c.request((f) => (f.command = MailboxCommand.SHARE_LAUNCH_QUEUE));
-const synchronize = (c: RawChip): Promise<MailboxFrame> => c.request((f) => (f.command = MailboxCommand.SYNCHRONIZE));
+const shareQueue = (c: RawChip): Promise<MailboxFrame> => control(c, MailboxCommand.SHARE_LAUNCH_QUEUE);
+const synchronize = (c: RawChip): Promise<MailboxFrame> => control(c, MailboxCommand.SYNCHRONIZE);
 
 /** ARG0..ARG3 and RESULT of a reply, exactly. */
 function fieldsOf(f: MailboxFrame): { args: bigint[]; result: bigint } {

@@ -1,14 +1,12 @@
-import { BackendError, LQ_DOORBELL, LaunchQueueProducer, launchQueueBytes } from '@simpler/abi';
+import { BackendError, LQ_DOORBELL, LQ_MAX_CAPACITY, LaunchQueueProducer, MAILBOX_ARG_COUNT, launchQueueBytes } from '@simpler/abi';
 import type { SharedMapping } from '@simpler/shm';
 import type { ChipEndpoint, ShareReply } from '../chip-endpoint';
 import { requireShm, shmUnavailableReason } from '../shm-loader';
 import { openChildObject } from './child-object';
 
-/** The largest queue a child may describe: 2^16 slots (the layout's limit). */
-const MAX_QUEUE_BYTES = launchQueueBytes(1 << 16);
+/** The largest queue a child may describe (the layout's largest capacity). */
+const MAX_QUEUE_BYTES = launchQueueBytes(LQ_MAX_CAPACITY);
 const LAUNCHED: Promise<void> = Promise.resolve();
-/** Kernel argument words of a launch request (ARG0..ARG3). */
-const MAILBOX_ARGS = 4;
 
 /** Where this chip's launches go: not known yet, being mapped, the mapped queue, or always the child. */
 type LaunchPath = 'unknown' | 'mapping' | 'queue' | 'child';
@@ -45,12 +43,12 @@ export class DirectLauncher {
 
   launch(kernel: string, args: readonly bigint[]): Promise<void> {
     const queue = this.queue;
-    if (queue !== undefined && this.chip.idle && args.length <= MAILBOX_ARGS) {
+    if (queue !== undefined && this.chip.idle && args.length <= MAILBOX_ARG_COUNT) {
       const id = queue.kernelId(kernel);
       if (id >= 0) {
         // Command 32 always carries ARG0..ARG3, absent ones 0: so does a queued launch.
         const words = this.words;
-        for (let i = 0; i < MAILBOX_ARGS; i++) words[i] = i < args.length ? args[i] : 0n;
+        for (let i = 0; i < MAILBOX_ARG_COUNT; i++) words[i] = i < args.length ? args[i] : 0n;
         if (queue.push(id, words) === 'queued') return LAUNCHED;
       }
     }
